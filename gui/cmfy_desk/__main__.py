@@ -1,0 +1,3 @@
+from cmfy_desk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Workflow formats, graph inspection and batch expansion. Imports nothing else of ours."""

@@ -1,0 +1,1 @@
+"""Files shipped with Cmfy Desk: sample workflows and icons."""

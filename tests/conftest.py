@@ -1,0 +1,23 @@
+import os
+
+# Qt aborts without a display unless this is set before anything imports it.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import asyncio  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "qt_loop: run this async test on a qasync loop over the QApplication"
+    )
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> object:
+    if item.get_closest_marker("qt_loop"):
+        import qasync
+        from PySide6.QtWidgets import QApplication
+
+        return {"qasync": lambda: qasync.QEventLoop(QApplication.instance() or QApplication([]))}
+    return {"asyncio": asyncio.new_event_loop}
