@@ -1,0 +1,25 @@
+"""A local server that implements the cmfy.cloud API, for demo mode and tests.
+
+It runs on the current asyncio loop (plain asyncio or the Qt app's qasync loop), applies a
+plan's limits per API key, simulates GPU nodes with a model cache, renders real PNG outputs
+and delivers webhooks to loopback receivers.
+"""
+
+from __future__ import annotations
+
+from cmfy_desk.sandbox.command import run_sandbox_command
+from cmfy_desk.sandbox.config import PLANS, PlanLimits, SandboxConfig, Timings
+from cmfy_desk.sandbox.server import SandboxServer, generate_test_key
+from cmfy_desk.sandbox.stats import SandboxFaults, SandboxStats
+
+__all__ = [
+    "PLANS",
+    "PlanLimits",
+    "SandboxConfig",
+    "SandboxFaults",
+    "SandboxServer",
+    "SandboxStats",
+    "Timings",
+    "generate_test_key",
+    "run_sandbox_command",
+]
