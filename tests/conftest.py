@@ -3,9 +3,9 @@ import os
 # Qt aborts without a display unless this is set before anything imports it.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import asyncio  # noqa: E402
+import asyncio
 
-import pytest  # noqa: E402
+import pytest
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -21,3 +21,12 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> o
 
         return {"qasync": lambda: qasync.QEventLoop(QApplication.instance() or QApplication([]))}
     return {"asyncio": asyncio.new_event_loop}
+
+
+@pytest.fixture
+def bundled_workflow_paths() -> list:
+    from cmfy_desk.paths import bundled_workflows
+
+    paths = bundled_workflows()
+    assert len(paths) >= 3
+    return paths

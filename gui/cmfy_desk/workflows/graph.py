@@ -133,7 +133,9 @@ def validate_graph(data: object) -> Graph:
 
 
 def output_nodes(graph: Graph) -> list[str]:
-    return [node_id for node_id, node in graph.items() if node.get("class_type") in OUTPUT_NODE_CLASSES]
+    return [
+        node_id for node_id, node in graph.items() if node.get("class_type") in OUTPUT_NODE_CLASSES
+    ]
 
 
 def iter_inputs(graph: Graph) -> Iterator[tuple[str, str, Any]]:
@@ -202,7 +204,7 @@ def model_urls(graph: Graph) -> list[str]:
 
 
 def prompt_texts(graph: Graph) -> list[str]:
-    """Return the literal texts of text-encoder nodes (``text`` and ``text_g``/``text_l`` inputs)."""
+    """Return the literal texts of text-encoder inputs (``text``, ``text_g`` and ``text_l``)."""
     return [
         value
         for _node_id, name, value in iter_inputs(graph)

@@ -1,0 +1,238 @@
+"""The cmfy.cloud API client: submit, status, cancel and list jobs.
+
+Paths outside the documented ``POST /v1/jobs`` are assumptions kept in ``ApiPaths`` so a
+setting can change them. Every request passes through one RequestPacer, so submissions and
+status reads share the account's requests-per-minute budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from cmfy_desk import __version__
+from cmfy_desk.backends.errors import (
+    AuthError,
+    BackendError,
+    ConcurrencyLimitError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    QueueFullError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+from cmfy_desk.backends.limits import Limits, PlanLimits, RequestPacer, parse_retry_after
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.cmfy.cloud"
+REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+@dataclass(frozen=True)
+class ApiPaths:
+    """Endpoint paths under the base URL; only ``submit`` is documented by the service."""
+
+    submit: str = "/v1/jobs"
+    status: str = "/v1/jobs/{job_id}"
+    cancel: str = "/v1/jobs/{job_id}/cancel"
+    list: str = "/v1/jobs"
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    job_id: str
+    status: str
+    queue_position: int | None
+    estimated_wait_seconds: float | None
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    """A job as the service reports it (the status endpoint and the webhook share this shape)."""
+
+    job_id: str
+    status: str  # queued | running | completed | failed | cancelled
+    queue_position: int | None = None
+    created_at: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    execution_time_ms: int | None = None
+    images: tuple[str, ...] = ()
+    error_code: str | None = None
+    error_message: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RemoteJob:
+        outputs = data.get("outputs") or {}
+        images = outputs.get("images") if isinstance(outputs, dict) else None
+        error = data.get("error")
+        if not isinstance(error, dict):
+            error = {}
+        execution_time = data.get("execution_time_ms")
+        return cls(
+            job_id=str(data.get("job_id", "")),
+            status=str(data.get("status", "")),
+            queue_position=_int_or_none(data.get("queue_position")),
+            created_at=data.get("created_at"),
+            started_at=data.get("started_at"),
+            completed_at=data.get("completed_at"),
+            execution_time_ms=_int_or_none(execution_time),
+            images=tuple(str(url) for url in images or () if isinstance(url, str)),
+            error_code=error.get("code"),
+            error_message=error.get("message"),
+            raw=data,
+        )
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+class CmfyCloudClient:
+    """One pooled connection to the cmfy.cloud API (or the sandbox, which speaks the same)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        plan: PlanLimits,
+        *,
+        paths: ApiPaths | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.paths = paths or ApiPaths()
+        self.pacer = RequestPacer(Limits.from_plan(plan))
+        headers = {"User-Agent": f"cmfy-desk/{__version__}"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=REQUEST_TIMEOUT,
+            http2=transport is None,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    @property
+    def limits(self) -> Limits:
+        return self.pacer.limits
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def submit(
+        self,
+        prompt: dict[str, Any],
+        idempotency_key: str,
+        webhook_url: str | None = None,
+    ) -> SubmitResult:
+        body: dict[str, Any] = {"prompt": prompt, "idempotency_key": idempotency_key}
+        if webhook_url:
+            body["webhook_url"] = webhook_url
+        response, data = await self._request("POST", self.paths.submit, json=body)
+        return SubmitResult(
+            job_id=str(data["job_id"]),
+            status=str(data.get("status", "queued")),
+            queue_position=_int_or_none(data.get("queue_position")),
+            estimated_wait_seconds=data.get("estimated_wait_seconds"),
+            # The service documents no status code for a replay; the sandbox answers 200.
+            replayed=response.status_code == 200,
+        )
+
+    async def status(self, job_id: str) -> RemoteJob:
+        _response, data = await self._request("GET", self.paths.status.format(job_id=job_id))
+        return RemoteJob.from_json(data)
+
+    async def cancel(self, job_id: str) -> RemoteJob:
+        _response, data = await self._request("POST", self.paths.cancel.format(job_id=job_id))
+        return RemoteJob.from_json(data)
+
+    async def _request(
+        self, method: str, path: str, json: dict[str, Any] | None = None
+    ) -> tuple[httpx.Response, dict[str, Any]]:
+        await self.pacer.acquire()
+        started = time.monotonic()
+        try:
+            response = await self._http.request(method, path, json=json)
+        except httpx.TimeoutException as exc:
+            raise NetworkError(f"{method} {path} timed out.", url=path) from exc
+        except httpx.TransportError as exc:
+            raise NetworkError(f"{method} {path} failed: {exc}", url=path) from exc
+        log.debug(
+            "%s %s -> %d in %.0f ms",
+            method,
+            path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        now = time.time()
+        self.pacer.observe(self.pacer.limits.updated_from_headers(response.headers, now))
+        data = _json_body(response)
+        if response.is_success:
+            if not isinstance(data, dict):
+                raise ServerError(
+                    f"{method} {path} returned a body that is not a JSON object.",
+                    status=response.status_code,
+                    url=path,
+                )
+            return response, data
+        raise self._error_for(response, data, method, path, now)
+
+    def _error_for(
+        self, response: httpx.Response, data: object, method: str, path: str, now: float
+    ) -> BackendError:
+        envelope = data.get("error") if isinstance(data, dict) else None
+        envelope = envelope if isinstance(envelope, dict) else {}
+        status = response.status_code
+        code = envelope.get("code")
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
+        if retry_after is None and isinstance(envelope.get("retry_after"), int | float):
+            retry_after = float(envelope["retry_after"])
+        message = envelope.get("message") or f"{method} {path} returned HTTP {status}."
+        kwargs: dict[str, Any] = {
+            "status": status,
+            "code": code,
+            "request_id": envelope.get("request_id") or response.headers.get("X-Request-Id"),
+            "url": path,
+            "details": envelope.get("details"),
+            "retry_after": retry_after,
+        }
+        error_class: type[BackendError]
+        if status == 401:
+            error_class = AuthError
+        elif status == 403:
+            error_class = PermissionDeniedError
+        elif status == 429:
+            error_class = {
+                "concurrent_limit_reached": ConcurrencyLimitError,
+                "queue_full": QueueFullError,
+            }.get(code or "", RateLimitError)
+            if error_class is RateLimitError:
+                self.pacer.block_for(retry_after or 1.0)
+        elif status == 404:
+            error_class = NotFoundError
+        elif status in (408, 409) or status >= 500:
+            error_class = ServerError
+        else:
+            error_class = ValidationError
+        return error_class(message, **kwargs)
+
+
+def _json_body(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -1,0 +1,154 @@
+"""The ``cmfy-desk`` command: the window (default), ``run`` (headless) and ``sandbox``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cmfy_desk import __version__
+
+EXIT_OK = 0
+EXIT_JOBS_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+_PLANS = ("free", "pro", "enterprise")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 10000:
+        raise argparse.ArgumentTypeError(f"{value} is outside 1..10000")
+    return value
+
+
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder for the database, settings and logs (default: the user data folder, "
+        "or $CMFY_DESK_DATA_DIR)",
+    )
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cmfy-desk",
+        description="Run ComfyUI workflows in batches on cmfy.cloud or the built-in sandbox. "
+        "Other commands: 'cmfy-desk run --help' (headless), 'cmfy-desk sandbox --help'.",
+    )
+    parser.add_argument("--version", action="version", version=f"cmfy-desk {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start the built-in sandbox on a free loopback port, connect to it, and offer "
+        "the sample workflows; needs no account",
+    )
+    _add_data_dir(parser)
+    parser.add_argument("workflows", nargs="*", type=Path, help="workflow files to add")
+    return parser
+
+
+def build_run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cmfy-desk run",
+        description="Run workflows without a window: each file becomes a batch of --count "
+        "jobs. Exit status: 0 all jobs succeeded, 1 some failed, 2 bad usage or input.",
+    )
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "--sandbox", action="store_true", help="start a private sandbox and run the jobs there"
+    )
+    target.add_argument(
+        "--base-url",
+        help="API base URL (default: the setting, https://api.cmfy.cloud); the API key comes "
+        "from $CMFY_API_KEY or the keyring",
+    )
+    parser.add_argument("--count", type=_count, default=1, help="jobs per workflow (default 1)")
+    parser.add_argument(
+        "--seed-mode",
+        choices=("fixed", "increment", "random"),
+        default="increment",
+        help="how each job's seed is chosen (default increment from the workflow's seed)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=None, help="first seed (default: the workflow's)"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="output folder for the images")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object per event instead of lines"
+    )
+    parser.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=None,
+        help="with --sandbox: divide every simulated duration by this factor",
+    )
+    parser.add_argument("--plan", choices=_PLANS, default=None, help="with --sandbox: its plan")
+    _add_data_dir(parser)
+    parser.add_argument("workflows", nargs="+", type=Path, metavar="WORKFLOW")
+    return parser
+
+
+def build_sandbox_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cmfy-desk sandbox",
+        description="Serve the cmfy.cloud API on loopback with simulated GPUs, for demos and "
+        "tests. Prints its URL and a sk_test_ key; stop it with Ctrl+C.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8787, help="port (0 picks a free one)")
+    parser.add_argument("--plan", choices=_PLANS, default="free", help="limits to enforce")
+    parser.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=1.0,
+        help="divide every simulated duration by this factor (10 runs ten times faster)",
+    )
+    parser.add_argument(
+        "--limit-mode",
+        choices=("queue", "reject"),
+        default="queue",
+        help="beyond the running-job limit, queue jobs (default) or answer 429 "
+        "concurrent_limit_reached",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "run":
+        from cmfy_desk.headless import run_command
+
+        options = build_run_parser().parse_args(args[1:])
+        return run_command(options)
+    if args and args[0] == "sandbox":
+        from cmfy_desk.sandbox import run_sandbox_command
+
+        options = build_sandbox_parser().parse_args(args[1:])
+        return run_sandbox_command(
+            options.host, options.port, options.plan, options.speed, options.limit_mode
+        )
+    options = build_gui_parser().parse_args(args)
+    if options.data_dir is not None:
+        os.environ["CMFY_DESK_DATA_DIR"] = str(options.data_dir)
+    from cmfy_desk.ui.main import run_gui
+
+    return run_gui(options)

@@ -1,0 +1,226 @@
+"""``cmfy-desk run``: the engine without a window, printing one line (or JSON object) per event."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from cmfy_desk.app import SANDBOX_CONNECTION, ConnectionConfig, Engine, EngineError
+from cmfy_desk.keystore import ApiKeyStore
+from cmfy_desk.logs import setup_logging
+from cmfy_desk.paths import resolve_paths
+from cmfy_desk.scheduler import EngineEvent, JobChanged, Notice, OutputSaved
+from cmfy_desk.settings import Settings
+from cmfy_desk.store import FINAL_STATUSES, JobStatus
+from cmfy_desk.workflows.batch import SeedMode
+from cmfy_desk.workflows.formats import LoadedWorkflow, WorkflowLoadError, load_workflow_file
+
+log = logging.getLogger(__name__)
+
+API_KEY_ENV = "CMFY_API_KEY"
+EXIT_OK, EXIT_JOBS_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Reporter:
+    """Prints engine events for the jobs of this run, as text lines or JSON objects."""
+
+    def __init__(self, stream: TextIO, as_json: bool) -> None:
+        self._stream = stream
+        self._json = as_json
+        self._last_status: dict[int, JobStatus] = {}
+        self.outputs = 0
+        self.changed = asyncio.Event()
+
+    def __call__(self, event: EngineEvent) -> None:
+        match event:
+            case JobChanged(job=job):
+                if self._last_status.get(job.id) is not job.status:
+                    self._last_status[job.id] = job.status
+                    self._job_line(
+                        job.id,
+                        job.workflow_name,
+                        job.position,
+                        job.seed,
+                        job.status,
+                        job.error_message,
+                        job.remote_id,
+                    )
+                self.changed.set()
+            case OutputSaved(output=output):
+                self.outputs += 1
+                if self._json:
+                    self._write(
+                        {
+                            "event": "output",
+                            "job_id": output.job_id,
+                            "index": output.index,
+                            "path": output.local_path,
+                            "width": output.width,
+                            "height": output.height,
+                            "bytes": output.size,
+                        }
+                    )
+                else:
+                    self._text(f"  job {output.job_id}: saved {output.local_path}")
+            case Notice(level=level, message=message, job_id=job_id):
+                if self._json:
+                    self._write(
+                        {
+                            "event": "notice",
+                            "level": str(level),
+                            "message": message,
+                            "job_id": job_id,
+                        }
+                    )
+                else:
+                    print(f"{level}: {message}", file=sys.stderr)
+                self.changed.set()
+
+    def _job_line(
+        self,
+        job_id: int,
+        workflow: str,
+        position: int,
+        seed: int | None,
+        status: JobStatus,
+        error: str | None,
+        remote_id: str | None,
+    ) -> None:
+        if self._json:
+            self._write(
+                {
+                    "event": "job",
+                    "job_id": job_id,
+                    "workflow": workflow,
+                    "index": position,
+                    "seed": seed,
+                    "status": str(status),
+                    "remote_id": remote_id,
+                    "error": error,
+                }
+            )
+            return
+        line = f"job {job_id} ({workflow} #{position + 1}, seed {seed}): {status}"
+        if error and status in FINAL_STATUSES:
+            line += f" - {error}"
+        self._text(line)
+
+    def _text(self, line: str) -> None:
+        print(line, file=self._stream, flush=True)
+
+    def _write(self, obj: dict[str, object]) -> None:
+        print(json.dumps(obj), file=self._stream, flush=True)
+
+
+def _load_all(paths: list[Path]) -> tuple[list[LoadedWorkflow], list[str]]:
+    loaded: list[LoadedWorkflow] = []
+    errors: list[str] = []
+    for path in paths:
+        try:
+            loaded.append(load_workflow_file(path))
+        except WorkflowLoadError as exc:
+            errors.append(str(exc))
+    return loaded, errors
+
+
+def _connection(options: argparse.Namespace, settings: Settings) -> ConnectionConfig:
+    if options.sandbox:
+        return ConnectionConfig(
+            kind=SANDBOX_CONNECTION,
+            plan=options.plan or settings.get("sandbox.plan"),
+            sandbox_speed=options.speed or settings.get("sandbox.speed"),
+        )
+    api_key = os.environ.get(API_KEY_ENV) or ApiKeyStore().get("cmfy")
+    return ConnectionConfig(
+        kind="cmfy",
+        base_url=options.base_url or settings.get("connection.base_url"),
+        api_key=api_key,
+    )
+
+
+def run_command(options: argparse.Namespace) -> int:
+    """Run ``cmfy-desk run``; returns the exit status."""
+    workflows, errors = _load_all(options.workflows)
+    if errors:
+        for message in errors:
+            print(f"error: {message}", file=sys.stderr)
+        print("No job was submitted.", file=sys.stderr)
+        return EXIT_USAGE
+    paths = resolve_paths(options.data_dir)
+    setup_logging(paths.log_dir, console_level=logging.ERROR)
+    settings = Settings(paths.settings_file)
+    connection = _connection(options, settings)
+    if connection.kind != SANDBOX_CONNECTION and not connection.api_key:
+        print(
+            f"error: no API key. Set {API_KEY_ENV}, store one in the app's Settings, "
+            "or use --sandbox.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    output_root = options.out or Path(settings.get("output.folder") or paths.default_output_dir)
+    try:
+        output_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"error: cannot create the output folder {output_root}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return asyncio.run(_run(options, workflows, connection, paths.database, output_root))
+    except KeyboardInterrupt:
+        print("Interrupted; unfinished jobs stay in the database.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+async def _run(
+    options: argparse.Namespace,
+    workflows: list[LoadedWorkflow],
+    connection: ConnectionConfig,
+    database: Path,
+    output_root: Path,
+) -> int:
+    started = time.monotonic()
+    reporter = _Reporter(sys.stdout, options.json)
+    batch_ids: set[int] = set()
+    engine = Engine(database, output_root, connection, batch_ids=batch_ids)
+    engine.subscribe(reporter)
+    try:
+        await engine.start()
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        for workflow in workflows:
+            engine.add_batch(workflow, options.count, SeedMode(options.seed_mode), options.seed)
+        while engine.unfinished_jobs(batch_ids) and not engine.scheduler.paused:
+            reporter.changed.clear()
+            await reporter.changed.wait()
+        jobs = engine.store.jobs(batch_ids=batch_ids)
+    finally:
+        await engine.stop()
+    counts = {status: sum(1 for job in jobs if job.status is status) for status in JobStatus}
+    succeeded = counts[JobStatus.SUCCEEDED]
+    summary = {
+        "event": "summary",
+        "succeeded": succeeded,
+        "failed": len(jobs) - succeeded,
+        "jobs": len(jobs),
+        "outputs": reporter.outputs,
+        "out": str(output_root),
+        "seconds": round(time.monotonic() - started, 2),
+        "by_status": {str(status): n for status, n in counts.items() if n},
+    }
+    if options.json:
+        print(json.dumps(summary), flush=True)
+    else:
+        print(
+            f"{succeeded} of {len(jobs)} jobs succeeded, {reporter.outputs} images in "
+            f"{output_root} ({summary['seconds']} s)",
+            flush=True,
+        )
+    return EXIT_OK if succeeded == len(jobs) else EXIT_JOBS_FAILED

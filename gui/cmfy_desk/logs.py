@@ -1,0 +1,66 @@
+"""Logging: a rotating file in the log folder, and a filter that keeps API keys out of it."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+from pathlib import Path
+
+LOG_FILE_NAME = "cmfy-desk.log"
+LOG_FILE_BYTES = 2 * 1024 * 1024
+LOG_FILE_COUNT = 5
+
+_SECRET_PATTERNS = (
+    re.compile(r"sk_(live|test)_[A-Za-z0-9]{8,}"),
+    re.compile(r"(Bearer\s+)\S+", re.IGNORECASE),
+)
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like an API key or a bearer token."""
+    text = _SECRET_PATTERNS[0].sub(r"sk_\1_[redacted]", text)
+    return _SECRET_PATTERNS[1].sub(r"\1[redacted]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's final message with its secrets replaced."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg = cleaned
+            record.args = None
+        return True
+
+
+def setup_logging(log_dir: Path, *, console_level: int | None = logging.WARNING) -> Path:
+    """Send the app's log to a rotating file and, optionally, warnings to stderr."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / LOG_FILE_NAME
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG)
+    for handler in list(root.handlers):
+        if getattr(handler, "_cmfy_desk", False):
+            root.removeHandler(handler)
+            handler.close()
+    file_handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_COUNT, encoding="utf-8"
+    )
+    file_handler.setLevel(logging.DEBUG)
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handlers: list[logging.Handler] = [file_handler]
+    if console_level is not None:
+        console = logging.StreamHandler()
+        console.setLevel(console_level)
+        console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handlers.append(console)
+    for handler in handlers:
+        handler.addFilter(RedactingFilter())
+        handler._cmfy_desk = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    # httpx and h2 log every frame at DEBUG; one line per request is ours to write.
+    for noisy in ("httpx", "httpcore", "hpack", "h2", "aiohttp.access", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return path

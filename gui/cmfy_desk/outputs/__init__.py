@@ -1,0 +1,1 @@
+"""Downloads of job outputs and the names they get on disk."""

@@ -1,0 +1,96 @@
+"""Streaming download of output files: a temporary name first, renamed once complete."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+from cmfy_desk.outputs.naming import contained_path
+
+log = logging.getLogger(__name__)
+
+PARTIAL_SUFFIX = ".part"
+CHUNK_BYTES = 256 * 1024
+DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+class DownloadError(Exception):
+    """An output could not be downloaded or saved; ``url`` names it."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+@dataclass(frozen=True)
+class SavedFile:
+    path: Path
+    size: int
+    sha256: str
+    width: int | None
+    height: int | None
+
+
+class Downloader:
+    """Fetches output URLs with a client of its own, which never sends the API key."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._http = httpx.AsyncClient(
+            timeout=DOWNLOAD_TIMEOUT, http2=transport is None, transport=transport
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def download(self, url: str, root: Path, *parts: str) -> SavedFile:
+        """Save ``url`` as ``root/parts...``; the file appears under its name only when complete."""
+        target = contained_path(root, *parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + PARTIAL_SUFFIX)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            async with self._http.stream("GET", url) as response:
+                if not response.is_success:
+                    raise DownloadError(
+                        f"Downloading {url} failed with HTTP {response.status_code}.", url
+                    )
+                with partial.open("wb") as file:
+                    async for chunk in response.aiter_bytes(CHUNK_BYTES):
+                        file.write(chunk)
+                        digest.update(chunk)
+                        size += len(chunk)
+            await asyncio.to_thread(_flush_and_replace, partial, target)
+        except httpx.HTTPError as exc:
+            partial.unlink(missing_ok=True)
+            raise DownloadError(f"Downloading {url} failed: {exc}", url) from exc
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise DownloadError(f"Saving {url} to {target} failed: {exc}", url) from exc
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        width, height = await asyncio.to_thread(_image_size, target)
+        log.debug("Saved %s (%d bytes)", target, size)
+        return SavedFile(target, size, digest.hexdigest(), width, height)
+
+
+def _flush_and_replace(partial: Path, target: Path) -> None:
+    with partial.open("rb+") as file:
+        os.fsync(file.fileno())
+    os.replace(partial, target)
+
+
+def _image_size(path: Path) -> tuple[int | None, int | None]:
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, Image.DecompressionBombError):
+        return None, None

@@ -1,0 +1,462 @@
+"""The scheduler: the one owner of job state changes after a job is queued.
+
+Each step is written to the store before it is acted on: a job becomes SUBMITTING (with its
+idempotency key already stored) before the request leaves, DOWNLOADING before the first byte
+is fetched. A retry of a submission reuses the stored key, so the service returns the job it
+already has instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cmfy_desk.backends.cmfy_cloud import CmfyCloudClient, RemoteJob
+from cmfy_desk.backends.errors import (
+    AuthError,
+    BackendError,
+    ConcurrencyLimitError,
+    NotFoundError,
+    PermissionDeniedError,
+    QueueFullError,
+    RateLimitError,
+)
+from cmfy_desk.outputs.download import Downloader, DownloadError
+from cmfy_desk.outputs.naming import UnsafePathError, output_file_name
+from cmfy_desk.scheduler.events import EngineEvent, JobChanged, Notice, NoticeLevel, OutputSaved
+from cmfy_desk.store import IN_FLIGHT_STATUSES, Job, JobStatus, Store
+from cmfy_desk.store.database import new_idempotency_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SchedulerOptions:
+    max_attempts: int = 5  # submissions per job before it fails on network errors and 5xx
+    retry_base_delay: float = 1.0  # seconds; doubles per attempt, with jitter
+    retry_max_delay: float = 60.0
+    download_attempts: int = 3
+
+
+class Scheduler:
+    """Submits queued jobs while the running-job and request limits allow.
+
+    ``emit`` receives every JobChanged, OutputSaved and Notice, on the event loop.
+    ``batch_ids``, when given, limits the scheduler to those batches (the command line runs
+    only the batches it created).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        client: CmfyCloudClient,
+        downloader: Downloader,
+        output_root: Path,
+        emit: Callable[[EngineEvent], None],
+        *,
+        options: SchedulerOptions | None = None,
+        batch_ids: set[int] | None = None,
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._downloader = downloader
+        self._output_root = output_root
+        self._emit = emit
+        self._options = options or SchedulerOptions()
+        self._batch_ids = batch_ids
+        self._wakeup = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._in_flight: set[int] = set()
+        self._cancel_requested: set[int] = set()
+        self._hold_until = 0.0
+        self._paused = False
+        self._rng = random.Random()
+
+    # Lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Recover jobs a previous run left unfinished, then start submitting."""
+        self._recover()
+        self._loop_task = asyncio.create_task(self._run(), name="scheduler")
+
+    async def stop(self) -> None:
+        tasks = [*self._tasks, *([self._loop_task] if self._loop_task else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._loop_task = None
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    @property
+    def target_in_flight(self) -> int:
+        return max(1, self._client.limits.concurrent_limit)
+
+    def set_batch_ids(self, batch_ids: set[int] | None) -> None:
+        self._batch_ids = batch_ids
+        self.wake()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def pause(self) -> None:
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+        self.wake()
+
+    # Commands from the user -------------------------------------------------------------
+
+    async def cancel(self, job_id: int) -> None:
+        """Remove a queued job, or cancel a submitted or running one on the server."""
+        job = self._store.get_job(job_id)
+        if job.status is JobStatus.QUEUED:
+            self._change(job_id, JobStatus.CANCELLED, finished_at=time.time())
+        elif job.status is JobStatus.SUBMITTING:
+            # The answer to the submission decides what to cancel; see _submit.
+            self._cancel_requested.add(job_id)
+        elif job.status in (JobStatus.SUBMITTED, JobStatus.RUNNING) and job.remote_id:
+            await self._cancel_remote(job)
+
+    def retry(self, job_id: int) -> None:
+        """Queue a failed, cancelled, lost or partial job again as a new submission."""
+        job = self._store.get_job(job_id)
+        if job.status not in (
+            JobStatus.FAILED,
+            JobStatus.CANCELLED,
+            JobStatus.LOST,
+            JobStatus.PARTIAL,
+        ):
+            return
+        # A new key: the old one would return the old, finished job for 24 hours.
+        self._change(
+            job_id,
+            JobStatus.QUEUED,
+            idempotency_key=new_idempotency_key(),
+            remote_id=None,
+            attempts=0,
+            error_code=None,
+            error_message=None,
+            error_request_id=None,
+            finished_at=None,
+        )
+        self.wake()
+
+    # Remote status -----------------------------------------------------------------------
+
+    def apply_remote(self, job_id: int, remote: RemoteJob | None) -> None:
+        """Apply a status read (or a webhook) of a submitted job; None means the server does
+        not know the job. Late and duplicate reports of a final state change nothing."""
+        job = self._store.get_job(job_id)
+        if job.status not in (JobStatus.SUBMITTED, JobStatus.RUNNING):
+            return
+        if remote is None:
+            self._finish_in_flight(
+                job,
+                JobStatus.LOST,
+                error_message="The service no longer knows this job. Retry it to submit again.",
+            )
+            return
+        times = {
+            "remote_created_at": remote.created_at,
+            "remote_started_at": remote.started_at,
+            "remote_completed_at": remote.completed_at,
+        }
+        match remote.status:
+            case "queued":
+                if remote.queue_position != job.queue_position:
+                    self._emit(
+                        JobChanged(
+                            self._store.update_job(job_id, queue_position=remote.queue_position)
+                        )
+                    )
+            case "running":
+                if job.status is JobStatus.SUBMITTED:
+                    self._change(
+                        job_id,
+                        JobStatus.RUNNING,
+                        started_at=time.time(),
+                        queue_position=None,
+                        remote_created_at=remote.created_at,
+                        remote_started_at=remote.started_at,
+                    )
+            case "completed":
+                self._in_flight.discard(job_id)
+                job = self._change(
+                    job_id,
+                    JobStatus.DOWNLOADING,
+                    queue_position=None,
+                    execution_time_ms=remote.execution_time_ms,
+                    started_at=job.started_at or time.time(),
+                    **times,
+                )
+                self.wake()
+                self._spawn(self._download(job, remote.images), f"download-{job_id}")
+            case "failed":
+                self._finish_in_flight(
+                    job,
+                    JobStatus.FAILED,
+                    error_code=remote.error_code or "execution_error",
+                    error_message=remote.error_message or "The job failed on the server.",
+                    execution_time_ms=remote.execution_time_ms,
+                    **times,
+                )
+            case "cancelled":
+                self._finish_in_flight(job, JobStatus.CANCELLED, **times)
+            case other:
+                log.warning("Job %d: ignoring unknown remote status %r", job_id, other)
+
+    # The submission loop ----------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while not self._paused and len(self._in_flight) < self.target_in_flight:
+                delay = self._hold_until - time.monotonic()
+                if delay > 0:
+                    self._call_later(delay, self.wake)
+                    break
+                job = self._next_queued()
+                if job is None:
+                    break
+                job = self._change(job.id, JobStatus.SUBMITTING, attempts=job.attempts + 1)
+                self._in_flight.add(job.id)
+                self._spawn(self._submit(job), f"submit-{job.id}")
+
+    def _next_queued(self) -> Job | None:
+        for job in self._store.jobs(statuses=[JobStatus.QUEUED], batch_ids=self._batch_ids):
+            return job
+        return None
+
+    async def _submit(self, job: Job) -> None:
+        attempts = job.attempts
+        while True:
+            try:
+                result = await self._client.submit(job.prompt, job.idempotency_key)
+            except RateLimitError as exc:
+                # The pacer holds every request until Retry-After; this is not a failed attempt.
+                log.info("Job %d: rate limited, waiting %.1f s", job.id, exc.retry_after or 1.0)
+                await asyncio.sleep(exc.retry_after or 1.0)
+                continue
+            except (ConcurrencyLimitError, QueueFullError) as exc:
+                self._requeue_after_limit(job, exc)
+                return
+            except (AuthError, PermissionDeniedError) as exc:
+                self._in_flight.discard(job.id)
+                self._change(job.id, JobStatus.QUEUED)
+                self.pause()
+                self._emit(
+                    Notice(
+                        NoticeLevel.ERROR,
+                        f"The service rejected the API key: {exc}. The queue is paused; "
+                        "enter a valid key in Settings and resume.",
+                        job.id,
+                    )
+                )
+                return
+            except BackendError as exc:
+                if exc.retryable and attempts < self._options.max_attempts:
+                    delay = self._backoff(attempts)
+                    log.warning(
+                        "Job %d: submission attempt %d failed (%s); retrying in %.1f s with the "
+                        "same idempotency key",
+                        job.id,
+                        attempts,
+                        exc,
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+                    attempts += 1
+                    job = self._store.update_job(job.id, attempts=attempts)
+                    continue
+                self._finish_in_flight(
+                    job,
+                    JobStatus.FAILED,
+                    error_code=exc.code or type(exc).__name__,
+                    error_message=exc.message,
+                    error_request_id=exc.request_id,
+                )
+                return
+            break
+
+        status = JobStatus.RUNNING if result.status == "running" else JobStatus.SUBMITTED
+        job = self._change(
+            job.id,
+            status,
+            remote_id=result.job_id,
+            queue_position=result.queue_position,
+            submitted_at=time.time(),
+        )
+        if job.id in self._cancel_requested:
+            self._cancel_requested.discard(job.id)
+            await self._cancel_remote(job)
+        elif result.replayed and result.status in ("completed", "failed", "cancelled"):
+            self.apply_remote(job.id, await self._client.status(result.job_id))
+
+    def _requeue_after_limit(self, job: Job, exc: BackendError) -> None:
+        wait = exc.retry_after or 2.0
+        log.info("Job %d: %s; submitting again in %.1f s with the same key", job.id, exc.code, wait)
+        self._in_flight.discard(job.id)
+        self._change(job.id, JobStatus.QUEUED, attempts=max(0, job.attempts - 1))
+        self._hold_until = max(self._hold_until, time.monotonic() + wait)
+        self.wake()
+
+    async def _cancel_remote(self, job: Job) -> None:
+        assert job.remote_id is not None
+        try:
+            remote = await self._client.cancel(job.remote_id)
+        except NotFoundError:
+            # No cancel endpoint, or the job is gone: stop waiting for it here.
+            self._finish_in_flight(job, JobStatus.CANCELLED)
+            return
+        except BackendError as exc:
+            self._emit(
+                Notice(NoticeLevel.WARNING, f"Cancelling job {job.id} failed: {exc}", job.id)
+            )
+            return
+        self.apply_remote(job.id, remote)
+
+    # Downloads ---------------------------------------------------------------------------
+
+    async def _download(self, job: Job, urls: tuple[str, ...]) -> None:
+        batch = self._store.get_batch(job.batch_id)
+        folder = batch.output_dir
+        errors: list[str] = []
+        for index, url in enumerate(urls):
+            try:
+                saved = await self._download_one(url, folder, output_file_name(job.id, index, url))
+            except (DownloadError, UnsafePathError) as exc:
+                log.warning("Job %d: output %d failed: %s", job.id, index, exc)
+                errors.append(str(exc))
+                continue
+            output = self._store.add_output(
+                job.id,
+                index,
+                remote_url=url,
+                local_path=str(saved.path),
+                size=saved.size,
+                sha256=saved.sha256,
+                width=saved.width,
+                height=saved.height,
+            )
+            self._emit(OutputSaved(output))
+        now = time.time()
+        if not urls:
+            self._change(
+                job.id,
+                JobStatus.PARTIAL,
+                finished_at=now,
+                error_message="The service reported the job completed but listed no images.",
+            )
+        elif len(errors) == len(urls):
+            self._change(
+                job.id,
+                JobStatus.FAILED,
+                finished_at=now,
+                error_code="download_failed",
+                error_message=errors[0],
+            )
+        elif errors:
+            self._change(
+                job.id,
+                JobStatus.PARTIAL,
+                finished_at=now,
+                error_message=f"{len(errors)} of {len(urls)} outputs failed: {errors[0]}",
+            )
+        else:
+            self._change(job.id, JobStatus.SUCCEEDED, finished_at=now)
+
+    async def _download_one(self, url: str, folder: str, name: str) -> Any:
+        for attempt in range(1, self._options.download_attempts + 1):
+            try:
+                return await self._downloader.download(url, self._output_root, folder, name)
+            except DownloadError:
+                if attempt == self._options.download_attempts:
+                    raise
+                await asyncio.sleep(self._backoff(attempt))
+        raise AssertionError("unreachable")
+
+    # Recovery ----------------------------------------------------------------------------
+
+    def _recover(self) -> None:
+        """Bring jobs that a previous run left mid-way into a state this run continues from."""
+        for job in self._store.jobs(
+            statuses=[*IN_FLIGHT_STATUSES, JobStatus.DOWNLOADING], batch_ids=self._batch_ids
+        ):
+            if job.status is JobStatus.SUBMITTING:
+                # Unknown whether the request arrived: submitting again with the stored key
+                # returns the job the service already has, or creates it once.
+                self._change(job.id, JobStatus.QUEUED, attempts=max(0, job.attempts - 1))
+            elif job.status is JobStatus.DOWNLOADING and job.remote_id:
+                self._spawn(self._resume_download(job), f"resume-{job.id}")
+            elif job.status in (JobStatus.SUBMITTED, JobStatus.RUNNING):
+                self._in_flight.add(job.id)
+                self._emit(JobChanged(job))
+        self.wake()
+
+    async def _resume_download(self, job: Job) -> None:
+        assert job.remote_id is not None
+        try:
+            remote = await self._client.status(job.remote_id)
+        except BackendError as exc:
+            self._change(
+                job.id,
+                JobStatus.FAILED,
+                finished_at=time.time(),
+                error_code=exc.code or "download_failed",
+                error_message=str(exc),
+            )
+            return
+        await self._download(job, remote.images)
+
+    # Helpers -----------------------------------------------------------------------------
+
+    def _change(self, job_id: int, status: JobStatus, **fields: Any) -> Job:
+        job = self._store.transition(job_id, status, **fields)
+        log.info("Job %d -> %s", job_id, status)
+        self._emit(JobChanged(job))
+        return job
+
+    def _finish_in_flight(self, job: Job, status: JobStatus, **fields: Any) -> None:
+        self._in_flight.discard(job.id)
+        self._change(job.id, status, finished_at=time.time(), **fields)
+        self.wake()
+
+    def _backoff(self, attempt: int) -> float:
+        delay = min(
+            self._options.retry_max_delay, self._options.retry_base_delay * 2.0 ** (attempt - 1)
+        )
+        return delay * self._rng.uniform(0.5, 1.0)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("Task %s failed", task.get_name(), exc_info=exc)
+            self._emit(Notice(NoticeLevel.ERROR, f"Internal error in {task.get_name()}: {exc}"))
+
+    def _call_later(self, delay: float, callback: Callable[[], None]) -> None:
+        asyncio.get_running_loop().call_later(delay, callback)

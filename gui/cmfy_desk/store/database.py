@@ -1,0 +1,325 @@
+"""The one SQLite database of the app, in WAL mode.
+
+Every job status change goes through Store.transition, which checks it against the state table
+and commits the row and an event in one transaction before returning, so a caller that acts
+after the call has its intention on disk first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from cmfy_desk.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from cmfy_desk.store.models import (
+    ALLOWED_TRANSITIONS,
+    Batch,
+    InvalidTransition,
+    Job,
+    JobStatus,
+    Output,
+)
+
+log = logging.getLogger(__name__)
+
+# Job columns a caller may set alongside a transition or through update_job.
+_UPDATABLE_JOB_FIELDS = frozenset(
+    {
+        "remote_id",
+        "queue_position",
+        "attempts",
+        "error_code",
+        "error_message",
+        "error_request_id",
+        "submitted_at",
+        "started_at",
+        "finished_at",
+        "remote_created_at",
+        "remote_started_at",
+        "remote_completed_at",
+        "execution_time_ms",
+        "idempotency_key",
+    }
+)
+
+
+class StoreError(RuntimeError):
+    """The database could not be opened, migrated or written."""
+
+
+def new_idempotency_key() -> str:
+    return f"cmfy-desk-{uuid.uuid4()}"
+
+
+class Store:
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating if needed) and migrate the database at ``path``."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives an app crash; a power loss may drop the last commits
+            # but never corrupts the file.
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA busy_timeout=5000")
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot open the database {path}: {exc}") from exc
+        store = cls(connection, path)
+        store._migrate()
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The database {self.path} has schema version {version}, newer than this "
+                f"version of Cmfy Desk understands ({SCHEMA_VERSION}). Update Cmfy Desk."
+            )
+        for number in range(version, SCHEMA_VERSION):
+            log.info("Migrating %s to schema version %d", self.path, number + 1)
+            try:
+                self._db.executescript(
+                    "BEGIN IMMEDIATE;"
+                    + MIGRATIONS[number]
+                    + f";PRAGMA user_version = {number + 1};COMMIT;"
+                )
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StoreError(f"Migrating {self.path} failed: {exc}") from exc
+
+    # Batches and jobs -------------------------------------------------------------------
+
+    def add_batch(
+        self,
+        *,
+        name: str,
+        workflow_name: str,
+        workflow_path: str,
+        connection: str,
+        seed_mode: str,
+        output_dir: str,
+        jobs: Sequence[tuple[dict[str, Any], str, int | None]],
+    ) -> tuple[Batch, list[Job]]:
+        """Insert a batch and its jobs (prompt, prompt hash, seed) as QUEUED, in one transaction."""
+        now = time.time()
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO batches (name, workflow_name, workflow_path, connection, count,"
+                " seed_mode, output_dir, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    workflow_name,
+                    workflow_path,
+                    connection,
+                    len(jobs),
+                    seed_mode,
+                    output_dir,
+                    now,
+                ),
+            )
+            batch_id = int(cursor.lastrowid or 0)
+            for position, (prompt, prompt_hash, seed) in enumerate(jobs):
+                cursor = self._db.execute(
+                    "INSERT INTO jobs (batch_id, position, connection, workflow_name,"
+                    " prompt_json, prompt_hash, seed, status, idempotency_key, created_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        batch_id,
+                        position,
+                        connection,
+                        workflow_name,
+                        json.dumps(prompt),
+                        prompt_hash,
+                        seed,
+                        JobStatus.QUEUED.value,
+                        new_idempotency_key(),
+                        now,
+                        now,
+                    ),
+                )
+                self._add_event(int(cursor.lastrowid or 0), JobStatus.QUEUED, None, now)
+        batch = self.get_batch(batch_id)
+        return batch, self.jobs_of_batch(batch_id)
+
+    def get_batch(self, batch_id: int) -> Batch:
+        row = self._db.execute("SELECT * FROM batches WHERE id = ?", (batch_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"No batch {batch_id}")
+        return Batch(**dict(row))
+
+    def batches(self) -> list[Batch]:
+        rows = self._db.execute("SELECT * FROM batches ORDER BY id").fetchall()
+        return [Batch(**dict(row)) for row in rows]
+
+    def batch_folders(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT output_dir FROM batches")}
+
+    def get_job(self, job_id: int) -> Job:
+        row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"No job {job_id}")
+        return _job_from_row(row)
+
+    def jobs(
+        self,
+        statuses: Iterable[JobStatus] | None = None,
+        batch_ids: Iterable[int] | None = None,
+    ) -> list[Job]:
+        """Return jobs in queue order (batch, then position), optionally filtered."""
+        clauses: list[str] = []
+        values: list[Any] = []
+        if statuses is not None:
+            wanted = [status.value for status in statuses]
+            clauses.append(f"status IN ({','.join('?' * len(wanted))})")
+            values.extend(wanted)
+        if batch_ids is not None:
+            ids = list(batch_ids)
+            clauses.append(f"batch_id IN ({','.join('?' * len(ids))})")
+            values.extend(ids)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._db.execute(
+            f"SELECT * FROM jobs {where} ORDER BY batch_id, position", values
+        ).fetchall()
+        return [_job_from_row(row) for row in rows]
+
+    def jobs_of_batch(self, batch_id: int) -> list[Job]:
+        return self.jobs(batch_ids=[batch_id])
+
+    def transition(self, job_id: int, status: JobStatus, **fields: Any) -> Job:
+        """Move a job to ``status`` (checked against ALLOWED_TRANSITIONS) and commit it."""
+        unknown = set(fields) - _UPDATABLE_JOB_FIELDS
+        if unknown:
+            raise ValueError(f"Unknown job fields: {sorted(unknown)}")
+        now = time.time()
+        with self._transaction():
+            row = self._db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"No job {job_id}")
+            old = JobStatus(row["status"])
+            if status not in ALLOWED_TRANSITIONS[old]:
+                raise InvalidTransition(job_id, old, status)
+            self._update(job_id, {"status": status.value, **fields}, now)
+            detail = fields.get("error_message")
+            self._add_event(job_id, status, detail, now)
+        return self.get_job(job_id)
+
+    def update_job(self, job_id: int, **fields: Any) -> Job:
+        """Set fields of a job without changing its status."""
+        unknown = set(fields) - _UPDATABLE_JOB_FIELDS
+        if unknown:
+            raise ValueError(f"Unknown job fields: {sorted(unknown)}")
+        with self._transaction():
+            self._update(job_id, fields, time.time())
+        return self.get_job(job_id)
+
+    def job_events(self, job_id: int) -> list[tuple[float, JobStatus, str | None]]:
+        rows = self._db.execute(
+            "SELECT at, status, detail FROM job_events WHERE job_id = ? ORDER BY id", (job_id,)
+        ).fetchall()
+        return [(row["at"], JobStatus(row["status"]), row["detail"]) for row in rows]
+
+    # Outputs ----------------------------------------------------------------------------
+
+    def add_output(
+        self,
+        job_id: int,
+        index: int,
+        *,
+        remote_url: str,
+        local_path: str,
+        size: int,
+        sha256: str,
+        width: int | None,
+        height: int | None,
+    ) -> Output:
+        """Record a downloaded output; recording the same (job, index) again replaces it."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO outputs (job_id, idx, remote_url, local_path, size, sha256, width,"
+                " height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (job_id, idx) DO UPDATE SET remote_url = excluded.remote_url,"
+                " local_path = excluded.local_path, size = excluded.size,"
+                " sha256 = excluded.sha256, width = excluded.width, height = excluded.height",
+                (job_id, index, remote_url, local_path, size, sha256, width, height, time.time()),
+            )
+        row = self._db.execute(
+            "SELECT * FROM outputs WHERE job_id = ? AND idx = ?", (job_id, index)
+        ).fetchone()
+        return _output_from_row(row)
+
+    def outputs(self, job_id: int | None = None) -> list[Output]:
+        if job_id is None:
+            rows = self._db.execute("SELECT * FROM outputs ORDER BY id").fetchall()
+        else:
+            rows = self._db.execute(
+                "SELECT * FROM outputs WHERE job_id = ? ORDER BY idx", (job_id,)
+            ).fetchall()
+        return [_output_from_row(row) for row in rows]
+
+    # Helpers ----------------------------------------------------------------------------
+
+    def _update(self, job_id: int, fields: dict[str, Any], now: float) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        self._db.execute(
+            f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?",
+            (*fields.values(), now, job_id),
+        )
+
+    def _add_event(self, job_id: int, status: JobStatus, detail: str | None, now: float) -> None:
+        self._db.execute(
+            "INSERT INTO job_events (job_id, at, status, detail) VALUES (?, ?, ?, ?)",
+            (job_id, now, status.value, detail),
+        )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back when the block raises."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        if exc_type is None:
+            self._db.execute("COMMIT")
+        else:
+            self._db.execute("ROLLBACK")
+
+
+def _job_from_row(row: sqlite3.Row) -> Job:
+    values = dict(row)
+    values["prompt"] = json.loads(values.pop("prompt_json"))
+    values["status"] = JobStatus(values["status"])
+    return Job(**values)
+
+
+def _output_from_row(row: sqlite3.Row) -> Output:
+    values = dict(row)
+    values["index"] = values.pop("idx")
+    return Output(**values)

@@ -1,0 +1,72 @@
+"""Forward migrations of the database schema; the index in MIGRATIONS + 1 is the version."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # Version 1: batches, jobs, their events and outputs.
+    """
+    CREATE TABLE batches (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        workflow_name TEXT NOT NULL,
+        workflow_path TEXT NOT NULL,
+        connection TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        seed_mode TEXT NOT NULL,
+        output_dir TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        connection TEXT NOT NULL,
+        workflow_name TEXT NOT NULL,
+        prompt_json TEXT NOT NULL,
+        prompt_hash TEXT NOT NULL,
+        seed INTEGER,
+        status TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        remote_id TEXT,
+        queue_position INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error_code TEXT,
+        error_message TEXT,
+        error_request_id TEXT,
+        created_at REAL NOT NULL,
+        submitted_at REAL,
+        started_at REAL,
+        finished_at REAL,
+        remote_created_at TEXT,
+        remote_started_at TEXT,
+        remote_completed_at TEXT,
+        execution_time_ms INTEGER,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX jobs_status ON jobs(status);
+    CREATE INDEX jobs_batch ON jobs(batch_id, position);
+    CREATE TABLE job_events (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        at REAL NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT
+    );
+    CREATE INDEX job_events_job ON job_events(job_id);
+    CREATE TABLE outputs (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        remote_url TEXT NOT NULL,
+        local_path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        created_at REAL NOT NULL,
+        UNIQUE (job_id, idx)
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
