@@ -1,0 +1,71 @@
+"""Output names, containment in the output folder, and the log filter for secrets."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from cmfy_desk.logs import RedactingFilter, redact
+from cmfy_desk.outputs.naming import (
+    UnsafePathError,
+    batch_folder_name,
+    contained_path,
+    extension_from_url,
+    output_file_name,
+    safe_name,
+)
+
+KEY = "sk_live_" + "A" * 43
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("fox: red/blue?", "fox_ red_blue_"),
+        ("CON", "_CON"),
+        ("nul.txt", "_nul.txt"),
+        ("...", "untitled"),
+        ("  spaced  ", "spaced"),
+        ("x" * 300, "x" * 120),
+    ],
+)
+def test_safe_name(text: str, expected: str) -> None:
+    assert safe_name(text) == expected
+
+
+@pytest.mark.parametrize(
+    "parts", [("..", "escape.png"), ("a", "..", "..", "b.png"), ("/etc/passwd",)]
+)
+def test_paths_cannot_leave_root(tmp_path: Path, parts: tuple[str, ...]) -> None:
+    with pytest.raises(UnsafePathError):
+        contained_path(tmp_path / "out", *parts)
+
+
+def test_contained_path_inside_root(tmp_path: Path) -> None:
+    path = contained_path(tmp_path, "batch", "job00001_00.png")
+    assert path == (tmp_path / "batch" / "job00001_00.png").resolve()
+
+
+def test_extension_only_from_known_image_types() -> None:
+    assert extension_from_url("http://h/outputs/x/image_0.webp?sig=1") == ".webp"
+    assert extension_from_url("http://h/outputs/x/run.sh") == ".png"
+    assert output_file_name(7, 2, "http://h/a/b.JPG") == "job00007_02.jpg"
+
+
+def test_batch_folder_names_do_not_collide() -> None:
+    first = batch_folder_name("wf", 0.0, set())
+    second = batch_folder_name("wf", 0.0, {first})
+    assert second == f"{first} (2)"
+
+
+def test_api_key_is_redacted() -> None:
+    assert KEY not in redact(f"Authorization: Bearer {KEY}")
+    assert KEY not in redact(f"key={KEY}")
+
+
+def test_log_filter_rewrites_record() -> None:
+    record = logging.LogRecord("x", logging.INFO, "f", 1, "using %s", (KEY,), None)
+    RedactingFilter().filter(record)
+    assert KEY not in record.getMessage()
