@@ -32,7 +32,7 @@ SANDBOX_CONNECTION = "sandbox"
 
 @dataclass(frozen=True)
 class ConnectionConfig:
-    """Where jobs run. ``kind`` "sandbox" starts the built-in sandbox on a free loopback port."""
+    """Connection settings. The kind "sandbox" starts the built-in sandbox on a loopback port."""
 
     kind: str = SANDBOX_CONNECTION
     base_url: str = DEFAULT_BASE_URL
@@ -47,7 +47,7 @@ class ConnectionConfig:
 
 @dataclass(frozen=True)
 class EngineStatus:
-    """What the status bar shows: slots in use and requests sent in the last minute."""
+    """Figures for the status bar: slots in use and requests sent in the last minute."""
 
     connection: str
     running: int

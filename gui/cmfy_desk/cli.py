@@ -126,7 +126,7 @@ def build_sandbox_parser() -> argparse.ArgumentParser:
         "--limit-mode",
         choices=("queue", "reject"),
         default="queue",
-        help="beyond the running-job limit, queue jobs (default) or answer 429 "
+        help="beyond the running-job limit, queue jobs (default) or respond with 429 "
         "concurrent_limit_reached",
     )
     return parser

@@ -148,7 +148,7 @@ class CmfyCloudClient:
             status=str(data.get("status", "queued")),
             queue_position=_int_or_none(data.get("queue_position")),
             estimated_wait_seconds=data.get("estimated_wait_seconds"),
-            # The service documents no status code for a replay; the sandbox answers 200.
+            # The service documents no status code for a replay; the sandbox returns 200.
             replayed=response.status_code == 200,
         )
 

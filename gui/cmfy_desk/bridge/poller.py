@@ -31,9 +31,9 @@ class _Watch:
 
 
 class Poller:
-    """Polls each watched job and reports what the service said to ``on_status``.
+    """Polls each watched job and passes what the service returned to ``on_status``.
 
-    ``on_status(job_id, remote)`` gets a RemoteJob, or None when the service answers 404 for the
+    ``on_status(job_id, remote)`` gets a RemoteJob, or None when the service returns 404 for the
     job (it does not know it). The interval of a job starts at MIN_INTERVAL, grows with the
     job's age, and is stretched so that all reads together stay within POLL_BUDGET_SHARE of the
     rate limit.

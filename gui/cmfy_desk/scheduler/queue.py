@@ -128,7 +128,7 @@ class Scheduler:
         if job.status is JobStatus.QUEUED:
             self._change(job_id, JobStatus.CANCELLED, finished_at=time.time())
         elif job.status is JobStatus.SUBMITTING:
-            # The answer to the submission decides what to cancel; see _submit.
+            # The submission's response decides what to cancel, so _submit handles it.
             self._cancel_requested.add(job_id)
         elif job.status in (JobStatus.SUBMITTED, JobStatus.RUNNING) and job.remote_id:
             await self._cancel_remote(job)
@@ -250,7 +250,8 @@ class Scheduler:
             try:
                 result = await self._client.submit(job.prompt, job.idempotency_key)
             except RateLimitError as exc:
-                # The pacer holds every request until Retry-After; this is not a failed attempt.
+                # The pacer delays every request until Retry-After has passed, so this is not a
+                # failed attempt.
                 log.info("Job %d: rate limited, waiting %.1f s", job.id, exc.retry_after or 1.0)
                 await asyncio.sleep(exc.retry_after or 1.0)
                 continue
