@@ -190,3 +190,24 @@ async def test_restart_resumes_queued_jobs(
         stats = sandbox.stats
     assert [job.status for job in finished] == [JobStatus.SUCCEEDED] * 3
     assert stats["jobs_created"] == 3
+
+
+async def test_reject_mode_lowers_in_flight_target(
+    tmp_path: Path, bundled_workflow_paths: list[Path]
+) -> None:
+    workflow = load_workflow_file(bundled_workflow_paths[0])
+    async with running_sandbox(tmp_path, speed=50, limit_mode="reject") as sandbox:
+        engine = _engine(tmp_path, sandbox.base_url, sandbox.api_key)
+        await engine.start()
+        try:
+            batch, _jobs = engine.add_batch(workflow, 5, SeedMode.INCREMENT)
+            await _run_until_final(engine)
+            finished = engine.store.jobs_of_batch(batch.id)
+            target = engine.scheduler.target_in_flight
+        finally:
+            await engine.stop()
+        stats = sandbox.stats
+    assert [job.status for job in finished] == [JobStatus.SUCCEEDED] * 5
+    assert stats["jobs_created"] == 5
+    assert sorted(stats["runs_per_job"].values()) == [1] * 5
+    assert target == 2

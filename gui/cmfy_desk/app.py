@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cmfy_desk.backends.cmfy_cloud import DEFAULT_BASE_URL, CmfyCloudClient
-from cmfy_desk.backends.limits import PLANS
+from cmfy_desk.backends.limits import PLANS, Limits
 from cmfy_desk.bridge.poller import Poller
 from cmfy_desk.outputs.download import Downloader
 from cmfy_desk.outputs.naming import batch_folder_name
@@ -50,8 +50,9 @@ class EngineStatus:
     """Figures for the status bar: slots in use and requests sent in the last minute."""
 
     connection: str
-    running: int
+    running: int  # the service's X-Concurrent-Current when it sent one
     running_limit: int
+    in_flight: int  # submitted and not finished, including jobs in the service's queue
     requests_last_minute: int
     rate_limit: int
     paused: bool
@@ -209,10 +210,12 @@ class Engine:
     def status(self) -> EngineStatus:
         client = self._client
         limits = client.limits if client else None
+        in_flight = self._scheduler.in_flight if self._scheduler else 0
         return EngineStatus(
             connection=self.connection.label,
-            running=self._scheduler.in_flight if self._scheduler else 0,
+            running=_running_jobs(limits, in_flight),
             running_limit=limits.concurrent_limit if limits else 0,
+            in_flight=in_flight,
             requests_last_minute=client.pacer.requests_in_last_minute() if client else 0,
             rate_limit=limits.rate_limit if limits else 0,
             paused=self._scheduler.paused if self._scheduler else False,
@@ -222,3 +225,11 @@ class Engine:
         return [
             job for job in self.store.jobs(batch_ids=batch_ids) if job.status not in FINAL_STATUSES
         ]
+
+
+def _running_jobs(limits: Limits | None, in_flight: int) -> int:
+    if limits is None:
+        return 0
+    if limits.concurrent_current is not None:
+        return limits.concurrent_current
+    return min(in_flight, limits.concurrent_limit)

@@ -77,6 +77,7 @@ class Scheduler:
         self._cancel_requested: set[int] = set()
         self._hold_until = 0.0
         self._paused = False
+        self._service_rejects_extra = False
         self._rng = random.Random()
 
     # Lifecycle ---------------------------------------------------------------------------
@@ -104,7 +105,15 @@ class Scheduler:
 
     @property
     def target_in_flight(self) -> int:
-        return max(1, self._client.limits.concurrent_limit)
+        """Jobs to keep submitted: the running limit, plus as many again waiting in the
+        service's own queue, so a slot that frees starts the next job without waiting for our
+        next status read. After a 429 concurrent_limit_reached (the service rejects jobs
+        beyond the running limit instead of queueing them) only the running limit."""
+        running = max(1, self._client.limits.concurrent_limit)
+        if self._service_rejects_extra:
+            return running
+        queue_room = self._client.limits.queue_limit
+        return running + min(running, queue_room if queue_room is not None else running)
 
     def set_batch_ids(self, batch_ids: set[int] | None) -> None:
         self._batch_ids = batch_ids
@@ -256,6 +265,8 @@ class Scheduler:
                 await asyncio.sleep(exc.retry_after or 1.0)
                 continue
             except (ConcurrencyLimitError, QueueFullError) as exc:
+                if isinstance(exc, ConcurrencyLimitError):
+                    self._service_rejects_extra = True
                 self._requeue_after_limit(job, exc)
                 return
             except (AuthError, PermissionDeniedError) as exc:
