@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -143,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cmfy_desk.sandbox import run_sandbox_command
 
         options = build_sandbox_parser().parse_args(args[1:])
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
         return run_sandbox_command(
             options.host, options.port, options.plan, options.speed, options.limit_mode
         )
