@@ -47,7 +47,7 @@ async def test_batch_of_six_runs_once_each(
         engine.subscribe(events.append)
         await engine.start()
         try:
-            batch, jobs = engine.add_batch(workflow, 6, SeedMode.INCREMENT, base_seed=1000)
+            batch, _jobs = engine.add_batch(workflow, 6, SeedMode.INCREMENT, base_seed=1000)
             await _run_until_final(engine)
             finished = engine.store.jobs_of_batch(batch.id)
             outputs = engine.store.outputs()

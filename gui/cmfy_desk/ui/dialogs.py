@@ -1,0 +1,317 @@
+"""The batch dialog and the settings dialog. Both are opened with ``open()``, never ``exec()``,
+because a nested event loop would stall the asyncio loop that qasync runs on Qt's."""
+
+from __future__ import annotations
+
+import logging
+import platform
+from pathlib import Path
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QCoreApplication, QRegularExpression, Qt, qVersion
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cmfy_desk import __version__
+from cmfy_desk.keystore import ApiKeyStore, validate_api_key
+from cmfy_desk.settings import Settings
+from cmfy_desk.ui.connection import API_KEY_ACCOUNT
+from cmfy_desk.workflows.batch import MAX_BATCH_COUNT, SEED_LIMIT, SeedMode
+from cmfy_desk.workflows.formats import LoadedWorkflow
+
+log = logging.getLogger(__name__)
+
+
+class BatchDialog(QDialog):
+    """Asks how many jobs to make from each dropped workflow and how their seeds vary."""
+
+    def __init__(
+        self, workflows: list[LoadedWorkflow], settings: Settings, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("New batch"))
+        self.setMinimumWidth(520)
+        self.workflows: list[LoadedWorkflow] = []
+
+        self._heading = QLabel()
+        self._list = QListWidget()
+        self._list.setMaximumHeight(120)
+
+        self.count = QSpinBox()
+        self.count.setRange(1, MAX_BATCH_COUNT)
+        self.count.setValue(int(settings.get("batch.count")))
+        self.count.setToolTip(self.tr("Number of jobs made from each workflow"))
+
+        self.seed_mode = QComboBox()
+        for mode, label in (
+            (SeedMode.RANDOM, self.tr("Random")),
+            (SeedMode.INCREMENT, self.tr("Increment")),
+            (SeedMode.FIXED, self.tr("Fixed")),
+        ):
+            self.seed_mode.addItem(label, str(mode))
+        current = self.seed_mode.findData(settings.get("batch.seed_mode"))
+        self.seed_mode.setCurrentIndex(max(current, 0))
+        self.seed_mode.currentIndexChanged.connect(self._update_seed_field)
+
+        # A line edit, because QSpinBox stops at 2**31 - 1 and seeds go up to 2**64 - 1.
+        self.use_first_seed = QCheckBox(self.tr("First seed:"))
+        self.first_seed = QLineEdit()
+        self.first_seed.setValidator(
+            QRegularExpressionValidator(QRegularExpression(r"[0-9]{1,20}"), self)
+        )
+        self.first_seed.setPlaceholderText(self.tr("the workflow's own seed"))
+        self.use_first_seed.toggled.connect(self._update_seed_field)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.use_first_seed)
+        seed_row.addWidget(self.first_seed, 1)
+
+        self._error = QLabel()
+        self._error.setStyleSheet("color: #c62828")
+        self._error.setWordWrap(True)
+        self._error.hide()
+
+        form = QFormLayout()
+        form.addRow(self.tr("Jobs per workflow:"), self.count)
+        form.addRow(self.tr("Seeds:"), self.seed_mode)
+        form.addRow(seed_row)
+
+        self._buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        ok = self._buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText(self.tr("Queue"))
+        self._buttons.accepted.connect(self.accept)
+        self._buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._heading)
+        layout.addWidget(self._list)
+        layout.addLayout(form)
+        layout.addWidget(self._error)
+        layout.addWidget(self._buttons)
+        self.add_workflows(workflows)
+        self._update_seed_field()
+
+    def add_workflows(self, workflows: list[LoadedWorkflow]) -> None:
+        """Add workflows to the batch, as when more files are dropped while the dialog is open."""
+        for workflow in workflows:
+            self.workflows.append(workflow)
+            self._list.addItem(f"{workflow.name}  ({workflow.path})")
+        self._heading.setText(
+            self.tr("Workflows to queue, one batch each ({count}):").format(
+                count=len(self.workflows)
+            )
+        )
+
+    def base_seed(self) -> int | None:
+        """Return the first seed typed in, or None for the workflow's own (or random) seeds."""
+        if not self.first_seed.isEnabled() or not self.first_seed.text():
+            return None
+        return int(self.first_seed.text())
+
+    def selected_seed_mode(self) -> SeedMode:
+        return SeedMode(self.seed_mode.currentData())
+
+    def accept(self) -> None:
+        seed = self.base_seed()
+        if seed is not None and seed >= SEED_LIMIT:
+            self._error.setText(
+                self.tr("The first seed must be at most {limit}.").format(limit=SEED_LIMIT - 1)
+            )
+            self._error.show()
+            return
+        super().accept()
+
+    def _update_seed_field(self) -> None:
+        random_seeds = self.selected_seed_mode() is SeedMode.RANDOM
+        self.use_first_seed.setEnabled(not random_seeds)
+        self.first_seed.setEnabled(not random_seeds and self.use_first_seed.isChecked())
+
+
+class SettingsDialog(QDialog):
+    """Edits the connection, the API key (kept in the OS keyring), the output folder and the
+    sandbox. On accept it writes the settings file and the key; the window then compares the
+    connection they describe with the one in use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        keystore: ApiKeyStore,
+        default_output_dir: Path,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Settings"))
+        self.setMinimumWidth(560)
+        self._settings = settings
+        self._keystore = keystore
+        # The one-time message that the key is kept for this session only, set on accept.
+        self.key_notice: str | None = None
+
+        self.connection = QComboBox()
+        self.connection.addItem(self.tr("Sandbox (built-in)"), "sandbox")
+        self.connection.addItem(self.tr("cmfy.cloud"), "cmfy")
+        self.connection.setCurrentIndex(
+            max(self.connection.findData(settings.get("connection.kind")), 0)
+        )
+        self.connection.currentIndexChanged.connect(self._update_enabled)
+
+        self.base_url = QLineEdit(str(settings.get("connection.base_url")))
+        self.api_key = QLineEdit()
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self._has_key = keystore.get(API_KEY_ACCOUNT) is not None
+        self.api_key.setPlaceholderText(
+            self.tr("stored; type a new key to replace it")
+            if self._has_key
+            else self.tr("sk_live_… from the cmfy.cloud portal")
+        )
+
+        self.output_folder = QLineEdit(str(settings.get("output.folder")))
+        self.output_folder.setPlaceholderText(str(default_output_dir))
+        browse = QPushButton(self.tr("Browse…"))
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.output_folder, 1)
+        folder_row.addWidget(browse)
+
+        self.sandbox_plan = QComboBox()
+        for plan in ("free", "pro", "enterprise"):
+            self.sandbox_plan.addItem(plan, plan)
+        self.sandbox_plan.setCurrentIndex(
+            max(self.sandbox_plan.findData(settings.get("sandbox.plan")), 0)
+        )
+        self.sandbox_speed = QDoubleSpinBox()
+        self.sandbox_speed.setRange(0.01, 1000.0)
+        self.sandbox_speed.setDecimals(2)
+        self.sandbox_speed.setSuffix(" ×")
+        self.sandbox_speed.setValue(float(settings.get("sandbox.speed")))
+        self.sandbox_speed.setToolTip(
+            self.tr("How many times faster than real time the sandbox runs jobs")
+        )
+
+        self._error = QLabel()
+        self._error.setStyleSheet("color: #c62828")
+        self._error.setWordWrap(True)
+        self._error.hide()
+
+        form = QFormLayout()
+        form.addRow(self.tr("Connection:"), self.connection)
+        form.addRow(self.tr("Base URL:"), self.base_url)
+        form.addRow(self.tr("API key:"), self.api_key)
+        form.addRow(self.tr("Output folder:"), folder_row)
+        form.addRow(self.tr("Sandbox plan:"), self.sandbox_plan)
+        form.addRow(self.tr("Sandbox speed:"), self.sandbox_speed)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self._error)
+        layout.addWidget(buttons)
+        self._update_enabled()
+        self._folder_dialog: QFileDialog | None = None
+
+    def accept(self) -> None:
+        problem = self._save()
+        if problem is not None:
+            self._error.setText(problem)
+            self._error.show()
+            return
+        super().accept()
+
+    def _save(self) -> str | None:
+        """Write the settings and the key; return what is wrong instead when something is."""
+        kind = str(self.connection.currentData())
+        base_url = self.base_url.text().strip().rstrip("/")
+        key = self.api_key.text()
+        if kind == "cmfy":
+            if not base_url.startswith(("https://", "http://")):
+                return self.tr(
+                    "The base URL must start with https:// (or http:// for a server "
+                    "on this computer)."
+                )
+            if key:
+                problem = validate_api_key(key)
+                if problem is not None:
+                    return problem
+            elif not self._has_key:
+                return self.tr("Enter the API key shown in the cmfy.cloud portal.")
+
+        try:
+            self._settings.set("connection.kind", kind)
+            if base_url:
+                self._settings.set("connection.base_url", base_url)
+            self._settings.set("output.folder", self.output_folder.text().strip())
+            self._settings.set("sandbox.plan", str(self.sandbox_plan.currentData()))
+            self._settings.set("sandbox.speed", float(self.sandbox_speed.value()))
+        except ValueError as exc:
+            return str(exc)
+        try:
+            self._settings.save()
+        except OSError as exc:
+            return self.tr("Saving the settings to {path} failed: {error}").format(
+                path=self._settings.path, error=exc.strerror or exc
+            )
+
+        if key:
+            self._keystore.set(API_KEY_ACCOUNT, key)
+            self.key_notice = self._keystore.take_notice()
+        return None
+
+    def _browse(self) -> None:
+        dialog = QFileDialog(self, self.tr("Output folder"), self.output_folder.text())
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        dialog.fileSelected.connect(self.output_folder.setText)
+        self._folder_dialog = dialog
+        dialog.open()
+
+    def _update_enabled(self) -> None:
+        cloud = self.connection.currentData() == "cmfy"
+        self.base_url.setEnabled(cloud)
+        self.api_key.setEnabled(cloud)
+        self.sandbox_plan.setEnabled(not cloud)
+        self.sandbox_speed.setEnabled(not cloud)
+
+
+def open_about_box(parent: QWidget) -> None:
+    """Show the version, the licence and the Qt and Python versions, without blocking."""
+    box = QMessageBox(parent)
+    box.setWindowTitle(QCoreApplication.translate("AboutBox", "About Cmfy Desk"))
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setIconPixmap(parent.windowIcon().pixmap(64, 64))
+    box.setText(
+        QCoreApplication.translate("AboutBox", "Cmfy Desk {version}").format(version=__version__)
+    )
+    box.setInformativeText(
+        QCoreApplication.translate(
+            "AboutBox",
+            "Runs ComfyUI workflows in batches on cmfy.cloud or the built-in sandbox.\n\n"
+            "Licence: GPL-3.0-or-later\n"
+            "Qt {qt} · PySide6 {pyside} · Python {python}",
+        ).format(qt=qVersion(), pyside=pyside_version, python=platform.python_version())
+    )
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()

@@ -1,0 +1,529 @@
+"""The main window: the job table over the gallery, menus, drops, and the status bar."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+)
+
+from cmfy_desk.app import Engine, EngineError
+from cmfy_desk.keystore import ApiKeyStore
+from cmfy_desk.paths import bundled_workflows
+from cmfy_desk.scheduler import Notice
+from cmfy_desk.scheduler.events import NoticeLevel
+from cmfy_desk.settings import Settings
+from cmfy_desk.store import FINAL_STATUSES, Job, Output, StoreError
+from cmfy_desk.ui.connection import connection_from_settings, output_root_from_settings
+from cmfy_desk.ui.dialogs import BatchDialog, SettingsDialog, open_about_box
+from cmfy_desk.ui.engine_signals import EngineSignals
+from cmfy_desk.ui.gallery import GalleryModel, GalleryView, ImageLoader
+from cmfy_desk.ui.job_model import JobTableModel
+from cmfy_desk.ui.job_table import JobTableView
+from cmfy_desk.ui.notices import NoticePanel
+from cmfy_desk.ui.queue_area import QueueArea
+from cmfy_desk.ui.tasks import WindowTasks
+from cmfy_desk.ui.viewer import ImageViewer
+from cmfy_desk.ui.workflow_files import load_workflows
+from cmfy_desk.workflows.formats import LoadedWorkflow
+
+log = logging.getLogger(__name__)
+
+STATUS_REFRESH_MS = 500
+ERROR_FLASH_MS = 10_000
+
+
+class MainWindow(QMainWindow):
+    """The window over one engine. ``engine`` is None when none could start (no API key yet,
+    or ``start_error``). The window then shows a notice and starts one when Settings change.
+
+    ``closed`` is emitted from the close event; the caller then awaits ``shutdown()``.
+    """
+
+    closed = Signal()
+
+    def __init__(
+        self,
+        engine: Engine | None,
+        settings: Settings,
+        keystore: ApiKeyStore,
+        demo: bool,
+        *,
+        database: Path | None = None,
+        default_output_dir: Path | None = None,
+        start_error: str | None = None,
+    ) -> None:
+        super().__init__()
+        if engine is None and (database is None or default_output_dir is None):
+            raise ValueError("Without an engine, pass the database and default output folder.")
+        self.engine: Engine | None = None
+        self.settings = settings
+        self.keystore = keystore
+        self.demo = demo
+        self._database = database or (engine.database if engine else Path())
+        self._default_output_dir = default_output_dir or (engine.output_root if engine else Path())
+        self.batch_dialog: BatchDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self._file_dialog: QFileDialog | None = None
+        self._tasks = WindowTasks(self._report_task_error)
+        # Settings accepted twice in a row must not start two engines at once.
+        self._restart_lock = asyncio.Lock()
+        self._connecting = False
+        self._viewers: list[ImageViewer] = []
+
+        self.setWindowTitle(self.tr("Cmfy Desk – demo") if demo else self.tr("Cmfy Desk"))
+        self.setAcceptDrops(True)
+        self.resize(1200, 800)
+
+        self.signals = EngineSignals(self)
+        self.loader = ImageLoader(self)
+        self.job_model = JobTableModel(parent=self)
+        self.gallery_model = GalleryModel(self.loader, describe_job=self._find_job, parent=self)
+        self.signals.jobChanged.connect(self.job_model.update_job)
+        self.signals.outputSaved.connect(self.gallery_model.add_output)
+        self.signals.notice.connect(self._on_engine_notice)
+
+        self._build_actions()
+        self._build_central()
+        self._build_notices()
+        self._build_menus()
+        self._build_status_bar()
+        self._restore_geometry()
+
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(STATUS_REFRESH_MS)
+        self._status_timer.timeout.connect(self.refresh_status)
+        self._status_timer.start()
+
+        self._attach(engine)
+        if start_error is not None:
+            self.notify(
+                NoticeLevel.ERROR,
+                self.tr("Cannot connect: {error}").format(error=start_error),
+            )
+        elif engine is None:
+            self.notify(
+                NoticeLevel.WARNING,
+                self.tr(
+                    "No API key for cmfy.cloud is set, so no jobs can run. Open File → "
+                    "Settings… and enter the key, or choose the built-in sandbox there."
+                ),
+            )
+
+    # Building ---------------------------------------------------------------------------------
+
+    def _build_central(self) -> None:
+        self.job_table = JobTableView(
+            self.job_model,
+            [self.cancel_action, self.retry_action, None, self.open_folder_action],
+        )
+
+        self.queue_area = QueueArea(self.job_table, self.demo)
+        self.queue_area.runSamplesRequested.connect(self.add_sample_workflows)
+        self.job_model.rowsInserted.connect(self._update_empty_state)
+        self.job_model.modelReset.connect(self._update_empty_state)
+
+        self.gallery = GalleryView()
+        self.gallery.setModel(self.gallery_model)
+        self.gallery.openRequested.connect(self.open_viewer)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.queue_area)
+        self.splitter.addWidget(self.gallery)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+    def _build_notices(self) -> None:
+        self.notices = NoticePanel()
+        self.notices.added.connect(self._flash_error)
+        self.notice_dock = QDockWidget(self.tr("Notices"), self)
+        self.notice_dock.setObjectName("notices")
+        self.notice_dock.setWidget(self.notices)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.notice_dock)
+
+    def _build_actions(self) -> None:
+        def action(text: str, shortcut: QKeySequence | None, slot: Any) -> QAction:
+            created = QAction(text, self)
+            if shortcut is not None:
+                created.setShortcut(shortcut)
+            created.triggered.connect(slot)
+            return created
+
+        keys = QKeySequence.StandardKey
+        self.add_action = action(
+            self.tr("Add workflows…"), QKeySequence(keys.Open), self.choose_files
+        )
+        self.samples_action = action(
+            self.tr("Add sample workflows"), None, self.add_sample_workflows
+        )
+        self.settings_action = action(
+            self.tr("Settings…"), QKeySequence(self.tr("Ctrl+,")), self.open_settings
+        )
+        self.quit_action = action(self.tr("Quit"), QKeySequence(self.tr("Ctrl+Q")), self.close)
+        self.cancel_action = action(
+            self.tr("Cancel selected"), QKeySequence(keys.Delete), self.cancel_selected
+        )
+        self.retry_action = action(
+            self.tr("Retry selected"), QKeySequence(self.tr("Ctrl+R")), self.retry_selected
+        )
+        self.pause_action = action(self.tr("Pause queue"), None, self.toggle_pause)
+        self.pause_action.setCheckable(True)
+        self.open_folder_action = action(
+            self.tr("Open output folder"), None, self.open_selected_folder
+        )
+        self.about_action = action(self.tr("About Cmfy Desk"), None, self.show_about)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        file_menu.addAction(self.add_action)
+        file_menu.addAction(self.samples_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        queue_menu = bar.addMenu(self.tr("&Queue"))
+        queue_menu.addAction(self.cancel_action)
+        queue_menu.addAction(self.retry_action)
+        queue_menu.addSeparator()
+        queue_menu.addAction(self.pause_action)
+        view_menu = bar.addMenu(self.tr("&View"))
+        view_menu.addAction(self.notice_dock.toggleViewAction())
+        help_menu = bar.addMenu(self.tr("&Help"))
+        help_menu.addAction(self.about_action)
+
+    def _build_status_bar(self) -> None:
+        self.connection_label = QLabel()
+        self.limits_label = QLabel()
+        self.statusBar().addPermanentWidget(self.connection_label)
+        self.statusBar().addPermanentWidget(self.limits_label)
+
+    # Engine -----------------------------------------------------------------------------------
+
+    def _attach(self, engine: Engine | None) -> None:
+        """Show ``engine``'s jobs and outputs and follow its events from now on."""
+        self.engine = engine
+        self.signals.attach(engine)
+        self.job_model.reload(engine.store.jobs() if engine else [])
+        self.gallery_model.reload(engine.store.outputs() if engine else [])
+        self.refresh_status()
+
+    def _find_job(self, job_id: int) -> Job | None:
+        if self.engine is None:
+            return None
+        try:
+            return self.engine.store.get_job(job_id)
+        except (KeyError, EngineError):
+            return None
+
+    async def _restart_engine(self) -> None:
+        """Stop the engine and start one with the connection and folder the settings give."""
+        async with self._restart_lock:
+            config = connection_from_settings(self.settings, self.keystore)
+            output_root = output_root_from_settings(self.settings, self._default_output_dir)
+            old = self.engine
+            self._connecting = True
+            self._attach(None)
+            if old is not None:
+                await old.stop()
+            engine = Engine(self._database, output_root, config)
+            try:
+                await engine.start()
+            except (EngineError, StoreError, OSError) as exc:
+                log.warning("Starting the engine failed: %s", exc)
+                await engine.stop()
+                self.notify(NoticeLevel.ERROR, self.tr("Cannot connect: {error}").format(error=exc))
+                return
+            except asyncio.CancelledError:
+                # The window is closing: stop what the half-started engine opened.
+                await engine.stop()
+                raise
+            finally:
+                self._connecting = False
+                self.refresh_status()
+            self._attach(engine)
+            log.info("Connected to %s", config.label)
+
+    async def shutdown(self) -> None:
+        """Cancel the window's tasks, stop the engine and the image threads."""
+        self._status_timer.stop()
+        await self._tasks.cancel_all()
+        engine = self.engine
+        self._attach(None)
+        if engine is not None:
+            await engine.stop()
+        self.loader.shutdown()
+
+    def _report_task_error(self, name: str, error: BaseException) -> None:
+        self.notify(
+            NoticeLevel.ERROR,
+            self.tr("{what} failed: {error}. Details are in the log file.").format(
+                what=name, error=error
+            ),
+        )
+
+    # Status -----------------------------------------------------------------------------------
+
+    def refresh_status(self) -> None:
+        if self.engine is None:
+            self.connection_label.setText(
+                self.tr("Connecting…") if self._connecting else self.tr("Not connected")
+            )
+            self.limits_label.setText("")
+            return
+        status = self.engine.status()
+        if self.engine.connection.kind == "sandbox":
+            self.connection_label.setText(self.tr("Sandbox (built-in)"))
+        else:
+            self.connection_label.setText(status.connection)
+        text = self.tr("{running}/{limit} running · {requests}/{rate} req/min").format(
+            running=status.running,
+            limit=status.running_limit,
+            requests=status.requests_last_minute,
+            rate=status.rate_limit,
+        )
+        if status.paused:
+            text = self.tr("Paused") + " · " + text
+        self.limits_label.setText(text)
+        if self.pause_action.isChecked() != status.paused:
+            # The scheduler pauses itself when the service rejects the key.
+            self.pause_action.setChecked(status.paused)
+        self.pause_action.setText(
+            self.tr("Resume queue") if status.paused else self.tr("Pause queue")
+        )
+
+    def notify(self, level: NoticeLevel, text: str) -> None:
+        """Show a message in the notice panel; errors also flash in the status bar."""
+        if not self.notice_dock.isVisible() and level is not NoticeLevel.INFO:
+            self.notice_dock.show()
+        self.notices.add(level, text)
+
+    def _on_engine_notice(self, notice: Notice) -> None:
+        self.notify(notice.level, notice.message)
+
+    def _flash_error(self, level: str, text: str) -> None:
+        if level == NoticeLevel.ERROR:
+            self.statusBar().showMessage(text, ERROR_FLASH_MS)
+
+    def _update_empty_state(self) -> None:
+        self.queue_area.set_empty(self.job_model.rowCount() == 0)
+
+    # Adding workflows -------------------------------------------------------------------------
+
+    def add_workflow_files(self, paths: list[Path]) -> None:
+        """Load workflow files and folders (their .json files) off the UI thread, report each
+        failure in the notice panel, and ask once how to batch the ones that loaded."""
+        if paths:
+            self._tasks.spawn(self._load_and_ask(list(paths)), self.tr("Loading workflows"))
+
+    def add_sample_workflows(self) -> None:
+        self.add_workflow_files(bundled_workflows())
+
+    async def _load_and_ask(self, paths: list[Path]) -> None:
+        loaded, errors = await asyncio.to_thread(load_workflows, paths)
+        for error in errors:
+            self.notify(NoticeLevel.ERROR, error)
+        if loaded:
+            self._ask_batch(loaded)
+
+    def _ask_batch(self, workflows: list[LoadedWorkflow]) -> None:
+        if self.batch_dialog is not None:
+            self.batch_dialog.add_workflows(workflows)
+            return
+        dialog = BatchDialog(workflows, self.settings, self)
+        dialog.accepted.connect(lambda: self._queue_batches(dialog))
+        dialog.finished.connect(lambda _result: self._forget_batch_dialog(dialog))
+        self.batch_dialog = dialog
+        dialog.open()
+
+    def _forget_batch_dialog(self, dialog: BatchDialog) -> None:
+        if self.batch_dialog is dialog:
+            self.batch_dialog = None
+        dialog.deleteLater()
+
+    def _queue_batches(self, dialog: BatchDialog) -> None:
+        count = dialog.count.value()
+        seed_mode = dialog.selected_seed_mode()
+        base_seed = dialog.base_seed()
+        self.settings.set("batch.count", count)
+        self.settings.set("batch.seed_mode", str(seed_mode))
+        self._save_settings()
+        if self.engine is None:
+            self.notify(
+                NoticeLevel.ERROR,
+                self.tr("Nothing was queued: not connected. Check the connection in Settings."),
+            )
+            return
+        for workflow in dialog.workflows:
+            try:
+                self.engine.add_batch(workflow, count, seed_mode, base_seed)
+            except (ValueError, EngineError, StoreError) as exc:
+                log.warning("Queueing %s failed: %s", workflow.path, exc)
+                self.notify(
+                    NoticeLevel.ERROR,
+                    self.tr("{name}: queueing failed: {error}").format(
+                        name=workflow.path.name, error=exc
+                    ),
+                )
+
+    def choose_files(self) -> None:
+        dialog = QFileDialog(self, self.tr("Add workflows"))
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setNameFilters([self.tr("Workflow files (*.json)"), self.tr("All files (*)")])
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        dialog.filesSelected.connect(
+            lambda files: self.add_workflow_files([Path(f) for f in files])
+        )
+        self._file_dialog = dialog
+        dialog.open()
+
+    # Drag and drop ----------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if not paths:
+            return
+        event.acceptProposedAction()
+        self.add_workflow_files(paths)
+
+    # Queue actions ----------------------------------------------------------------------------
+
+    def selected_jobs(self) -> list[Job]:
+        return self.job_table.selected_jobs()
+
+    def cancel_selected(self) -> None:
+        if self.engine is None:
+            return
+        jobs = [job for job in self.selected_jobs() if job.status not in FINAL_STATUSES]
+        if jobs:
+            self._tasks.spawn(self._cancel(self.engine, jobs), self.tr("Cancelling jobs"))
+
+    async def _cancel(self, engine: Engine, jobs: list[Job]) -> None:
+        for job in jobs:
+            await engine.cancel(job.id)
+
+    def retry_selected(self) -> None:
+        if self.engine is None:
+            return
+        for job in self.selected_jobs():
+            if job.status in FINAL_STATUSES:
+                self.engine.retry(job.id)
+
+    def toggle_pause(self, paused: bool) -> None:
+        if self.engine is None:
+            self.pause_action.setChecked(False)
+            return
+        if paused:
+            self.engine.scheduler.pause()
+        else:
+            self.engine.scheduler.resume()
+        self.refresh_status()
+
+    def open_selected_folder(self) -> None:
+        jobs = self.selected_jobs()
+        if self.engine is None or not jobs:
+            return
+        batch = self.engine.store.get_batch(jobs[0].batch_id)
+        folder = self.engine.output_root / batch.output_dir
+        if not folder.is_dir():
+            folder = self.engine.output_root
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    # Other windows ----------------------------------------------------------------------------
+
+    def open_viewer(self, output: Output) -> None:
+        viewer = ImageViewer(output, self.gallery_model.job_of(output), self.loader, self)
+        viewer.destroyed.connect(
+            lambda: self._viewers.remove(viewer) if viewer in self._viewers else None
+        )
+        self._viewers.append(viewer)
+        viewer.show()
+
+    def open_settings(self) -> None:
+        if self.settings_dialog is not None:
+            self.settings_dialog.raise_()
+            return
+        dialog = SettingsDialog(self.settings, self.keystore, self._default_output_dir, self)
+        dialog.accepted.connect(lambda: self._apply_settings(dialog))
+        dialog.finished.connect(lambda _result: self._forget_settings_dialog(dialog))
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _forget_settings_dialog(self, dialog: SettingsDialog) -> None:
+        if self.settings_dialog is dialog:
+            self.settings_dialog = None
+        dialog.deleteLater()
+
+    def _apply_settings(self, dialog: SettingsDialog) -> None:
+        if dialog.key_notice:
+            self.notify(NoticeLevel.WARNING, dialog.key_notice)
+        config = connection_from_settings(self.settings, self.keystore)
+        output_root = output_root_from_settings(self.settings, self._default_output_dir)
+        engine = self.engine
+        if engine is None or engine.connection != config or engine.output_root != output_root:
+            # NOTE: the engine takes its output folder only when it is built, so a new folder
+            # also restarts it. Queued and running jobs carry over through its recovery.
+            self._tasks.spawn(self._restart_engine(), self.tr("Connecting"))
+
+    def show_about(self) -> None:
+        open_about_box(self)
+
+    # Window state -----------------------------------------------------------------------------
+
+    def _restore_geometry(self) -> None:
+        geometry = str(self.settings.get("window.geometry"))
+        state = str(self.settings.get("window.state"))
+        try:
+            if geometry:
+                self.restoreGeometry(QByteArray(base64.b64decode(geometry)))
+            if state:
+                self.restoreState(QByteArray(base64.b64decode(state)))
+        except ValueError:
+            log.warning("Ignoring a saved window geometry that is not valid base64")
+
+    def _save_settings(self) -> None:
+        try:
+            self.settings.save()
+        except OSError as exc:
+            log.warning("Saving settings to %s failed: %s", self.settings.path, exc)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.set(
+            "window.geometry", base64.b64encode(bytes(self.saveGeometry().data())).decode("ascii")
+        )
+        self.settings.set(
+            "window.state", base64.b64encode(bytes(self.saveState().data())).decode("ascii")
+        )
+        for viewer in list(self._viewers):
+            viewer.close()
+        event.accept()
+        self.closed.emit()

@@ -1,0 +1,316 @@
+"""The main window over a real engine and the built-in sandbox, driven as a user would.
+
+These tests run on a qasync loop over the QApplication, so Qt events are processed while a
+test awaits. They poll with ``wait_for`` because pytest-qt's own waiting helpers start a
+nested event loop, which stalls the asyncio loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from cmfy_desk.app import ConnectionConfig, Engine
+from cmfy_desk.keystore import ApiKeyStore
+from cmfy_desk.paths import bundled_workflows
+from cmfy_desk.scheduler.events import NoticeLevel
+from cmfy_desk.settings import Settings
+from cmfy_desk.store import JobStatus
+from cmfy_desk.ui.main_window import MainWindow
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.qt_loop]
+
+
+async def wait_for(
+    predicate: Callable[[], bool], timeout: float = 30.0, description: str = ""
+) -> None:
+    """Poll ``predicate`` while the loop keeps running Qt and asyncio work."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(
+                f"Timed out after {timeout} s waiting for {description or predicate}"
+            )
+        await asyncio.sleep(0.05)
+
+
+def keep_loop_on_close() -> None:
+    # As in run_gui: closing the last window must not quit the application, which would stop
+    # the qasync loop while the test still awaits the shutdown.
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+
+
+@asynccontextmanager
+async def open_window(tmp_path: Path, *, demo: bool = False) -> AsyncIterator[MainWindow]:
+    keep_loop_on_close()
+    engine = Engine(
+        tmp_path / "data" / "cmfy-desk.sqlite3",
+        tmp_path / "outputs",
+        ConnectionConfig(kind="sandbox", sandbox_speed=100.0),
+    )
+    (tmp_path / "data").mkdir()
+    await engine.start()
+    settings = Settings(tmp_path / "data" / "settings.json")
+    window = MainWindow(engine, settings, ApiKeyStore(), demo)
+    window.show()
+    try:
+        yield window
+    finally:
+        window.close()
+        await window.shutdown()
+        window.deleteLater()
+
+
+def drop_files(window: MainWindow, paths: list[Path]) -> None:
+    """Send a drag-enter and a drop of ``paths`` to the window, as a file manager would."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    center = QPointF(window.rect().center())
+    enter = QDragEnterEvent(
+        center,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        center,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, drop)
+
+
+def statuses(window: MainWindow) -> list[JobStatus]:
+    return [window.job_model.job_at(row).status for row in range(window.job_model.rowCount())]
+
+
+async def test_drop_two_workflows_runs_batch(tmp_path: Path) -> None:
+    workflows = bundled_workflows()[:2]
+    async with open_window(tmp_path) as window:
+        drop_files(window, workflows)
+        await wait_for(lambda: window.batch_dialog is not None, description="the batch dialog")
+        dialog = window.batch_dialog
+        assert dialog is not None
+        assert [workflow.path for workflow in dialog.workflows] == workflows
+        dialog.count.setValue(2)
+        dialog.accept()
+
+        await wait_for(lambda: window.job_model.rowCount() == 4, description="4 job rows")
+        await wait_for(
+            lambda: statuses(window) == [JobStatus.SUCCEEDED] * 4, description="4 succeeded jobs"
+        )
+        model = window.gallery_model
+        await wait_for(lambda: model.rowCount() == 4, description="4 gallery items")
+        for row in range(4):
+            model.data(model.index(row, 0), Qt.ItemDataRole.DecorationRole)
+        await wait_for(
+            lambda: all(model.thumbnail_ready(row) for row in range(4)), description="thumbnails"
+        )
+        paths = [Path(model.output_at(row).local_path) for row in range(4)]
+        thumbnail = model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole)
+        settings = window.settings
+
+    assert window.batch_dialog is None
+    assert all(path.is_file() for path in paths)
+    assert all(path.read_bytes().startswith(b"\x89PNG") for path in paths)
+    assert all(path.is_relative_to(tmp_path / "outputs") for path in paths)
+    assert max(thumbnail.width(), thumbnail.height()) == 160
+    assert settings.get("batch.count") == 2
+    assert settings.get("window.geometry") != ""
+
+
+async def test_bad_files_only_add_notices(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("remember to buy milk\n", encoding="utf-8")
+    editor = tmp_path / "saved-from-editor.json"
+    editor.write_text(json.dumps({"nodes": [], "links": [], "version": 0.4}), encoding="utf-8")
+    async with open_window(tmp_path) as window:
+        drop_files(window, [notes, editor])
+        await wait_for(lambda: len(window.notices.messages()) == 2, description="2 notices")
+        messages = window.notices.messages()
+        rows = window.job_model.rowCount()
+        dialog = window.batch_dialog
+
+    assert rows == 0
+    assert dialog is None
+    assert messages[1][0] is NoticeLevel.ERROR
+    assert messages[1][1].startswith("notes.txt: is not valid JSON")
+    assert messages[0][0] is NoticeLevel.ERROR
+    assert messages[0][1].startswith("saved-from-editor.json: is an editor-format workflow")
+    assert "Export (API)" in messages[0][1]
+
+
+async def test_folder_drop_loads_its_json_files(tmp_path: Path) -> None:
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    sample = bundled_workflows()[0]
+    (folder / "first.json").write_bytes(sample.read_bytes())
+    (folder / "readme.txt").write_text("not a workflow", encoding="utf-8")
+    (folder / "nested").mkdir()
+    (folder / "nested" / "deeper.json").write_bytes(sample.read_bytes())
+    async with open_window(tmp_path) as window:
+        drop_files(window, [folder])
+        await wait_for(lambda: window.batch_dialog is not None, description="the batch dialog")
+        dialog = window.batch_dialog
+        assert dialog is not None
+        names = [workflow.name for workflow in dialog.workflows]
+        dialog.reject()
+        notices = window.notices.messages()
+
+    assert names == ["first"]
+    assert notices == []
+
+
+async def test_status_bar_shows_sandbox_limits(tmp_path: Path) -> None:
+    async with open_window(tmp_path) as window:
+        window.refresh_status()
+        connection = window.connection_label.text()
+        limits = window.limits_label.text()
+        window.pause_action.trigger()
+        paused = window.limits_label.text()
+        paused_engine = window.engine is not None and window.engine.status().paused
+        window.pause_action.trigger()
+        resumed = window.limits_label.text()
+
+    assert connection == "Sandbox (built-in)"
+    assert limits == "0/2 running · 0/60 req/min"
+    assert paused.startswith("Paused · ")
+    assert paused_engine
+    assert not resumed.startswith("Paused")
+
+
+async def test_demo_empty_state_offers_samples(tmp_path: Path) -> None:
+    async with open_window(tmp_path, demo=True) as window:
+        area = window.queue_area
+        empty_shown = area.currentWidget() is area.empty_page
+        button_shown = area.samples_button.isVisible()
+        area.samples_button.click()
+        await wait_for(lambda: window.batch_dialog is not None, description="the batch dialog")
+        dialog = window.batch_dialog
+        assert dialog is not None
+        count = len(dialog.workflows)
+        dialog.count.setValue(1)
+        dialog.accept()
+        await wait_for(lambda: window.job_model.rowCount() == count, description="sample jobs")
+        table_shown = area.currentWidget() is window.job_table
+
+    assert empty_shown
+    assert button_shown
+    assert count == len(bundled_workflows())
+    assert table_shown
+
+
+async def test_window_without_engine_asks_for_key(tmp_path: Path) -> None:
+    keep_loop_on_close()
+    settings = Settings(tmp_path / "settings.json")
+    window = MainWindow(
+        None,
+        settings,
+        ApiKeyStore(),
+        False,
+        database=tmp_path / "cmfy-desk.sqlite3",
+        default_output_dir=tmp_path / "outputs",
+    )
+    window.show()
+    try:
+        messages = window.notices.messages()
+        connection = window.connection_label.text()
+        window.add_workflow_files([bundled_workflows()[0]])
+        await wait_for(lambda: window.batch_dialog is not None, description="the batch dialog")
+        assert window.batch_dialog is not None
+        window.batch_dialog.accept()
+        after = window.notices.messages()
+    finally:
+        window.close()
+        await window.shutdown()
+        window.deleteLater()
+
+    assert connection == "Not connected"
+    assert len(messages) == 1
+    assert "Settings" in messages[0][1]
+    assert after[0][0] is NoticeLevel.ERROR
+    assert "not connected" in after[0][1]
+
+
+async def test_cancel_and_retry_selected(tmp_path: Path) -> None:
+    async with open_window(tmp_path) as window:
+        window.pause_action.trigger()
+        window.add_workflow_files([bundled_workflows()[0]])
+        await wait_for(lambda: window.batch_dialog is not None, description="the batch dialog")
+        assert window.batch_dialog is not None
+        window.batch_dialog.count.setValue(3)
+        window.batch_dialog.accept()
+        await wait_for(lambda: window.job_model.rowCount() == 3, description="3 job rows")
+
+        window.job_table.selectRow(1)
+        window.cancel_action.trigger()
+        await wait_for(lambda: statuses(window)[1] is JobStatus.CANCELLED, description="a cancel")
+        after_cancel = statuses(window)
+        window.retry_action.trigger()
+        after_retry = statuses(window)
+
+    assert after_cancel == [JobStatus.QUEUED, JobStatus.CANCELLED, JobStatus.QUEUED]
+    assert after_retry == [JobStatus.QUEUED] * 3
+
+
+async def test_settings_change_restarts_engine(tmp_path: Path) -> None:
+    async with open_window(tmp_path) as window:
+        old_engine = window.engine
+        window.add_workflow_files([bundled_workflows()[0]])
+        await wait_for(lambda: window.batch_dialog is not None, description="the batch dialog")
+        assert window.batch_dialog is not None
+        window.batch_dialog.count.setValue(1)
+        window.batch_dialog.accept()
+        await wait_for(lambda: statuses(window) == [JobStatus.SUCCEEDED], description="1 job")
+
+        window.open_settings()
+        dialog = window.settings_dialog
+        assert dialog is not None
+        dialog.sandbox_plan.setCurrentIndex(dialog.sandbox_plan.findData("pro"))
+        dialog.accept()
+        await wait_for(
+            lambda: window.engine is not None and window.engine is not old_engine,
+            description="a new engine",
+        )
+        assert window.engine is not None
+        plan = window.engine.connection.plan
+        rows = window.job_model.rowCount()
+        images = window.gallery_model.rowCount()
+        limits = window.limits_label.text()
+
+    assert plan == "pro"
+    assert rows == 1
+    assert images == 1
+    assert limits.startswith("0/10 running")
+
+
+async def test_settings_reject_malformed_key(tmp_path: Path) -> None:
+    async with open_window(tmp_path) as window:
+        window.open_settings()
+        dialog = window.settings_dialog
+        assert dialog is not None
+        dialog.connection.setCurrentIndex(dialog.connection.findData("cmfy"))
+        dialog.api_key.setText("sk_live_short")
+        dialog.accept()
+        still_open = dialog.isVisible()
+        kind = window.settings.get("connection.kind")
+        dialog.reject()
+
+    assert still_open
+    assert kind == "sandbox"
