@@ -211,3 +211,28 @@ async def test_reject_mode_lowers_in_flight_target(
     assert stats["jobs_created"] == 5
     assert sorted(stats["runs_per_job"].values()) == [1] * 5
     assert target == 2
+
+
+async def test_new_output_folder_applies_to_new_batches(
+    tmp_path: Path, bundled_workflow_paths: list[Path]
+) -> None:
+    workflow = load_workflow_file(bundled_workflow_paths[0])
+    async with running_sandbox(tmp_path, speed=50) as sandbox:
+        engine = _engine(tmp_path, sandbox.base_url, sandbox.api_key)
+        await engine.start()
+        try:
+            engine.scheduler.pause()
+            first, _ = engine.add_batch(workflow, 1, SeedMode.FIXED)
+            engine.output_root = tmp_path / "elsewhere"
+            second, _ = engine.add_batch(workflow, 1, SeedMode.FIXED)
+            engine.scheduler.resume()
+            await _run_until_final(engine)
+            outputs = {output.job_id: Path(output.local_path) for output in engine.store.outputs()}
+            jobs = {job.batch_id: job.id for job in engine.store.jobs()}
+        finally:
+            await engine.stop()
+    assert Path(first.output_dir).parent == tmp_path / "out"
+    assert Path(second.output_dir).parent == tmp_path / "elsewhere"
+    assert outputs[jobs[first.id]].parent == Path(first.output_dir)
+    assert outputs[jobs[second.id]].parent == Path(second.output_dir)
+    assert first.output_dir != second.output_dir

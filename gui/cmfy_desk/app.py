@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cmfy_desk.backends.cmfy_cloud import DEFAULT_BASE_URL, CmfyCloudClient
+from cmfy_desk.backends.cmfy_cloud import DEFAULT_BASE_URL, CmfyCloudClient, RemoteJob
 from cmfy_desk.backends.limits import PLANS, Limits
 from cmfy_desk.bridge.poller import Poller
 from cmfy_desk.outputs.download import Downloader
@@ -88,6 +88,10 @@ class Engine:
     # Lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        if self.connection.kind != SANDBOX_CONNECTION and not self.connection.api_key:
+            raise EngineError(
+                "No API key for cmfy.cloud. Enter it in Settings, or set CMFY_API_KEY."
+            )
         self._store = Store.open(self.database)
         plan = PLANS.get(self.connection.plan, PLANS["free"])
         if self.connection.kind == SANDBOX_CONNECTION:
@@ -98,10 +102,7 @@ class Engine:
             base_url, api_key = self.sandbox.base_url, self.sandbox.api_key
             log.info("Built-in sandbox listening at %s", base_url)
         else:
-            if not self.connection.api_key:
-                raise EngineError(
-                    "No API key for cmfy.cloud. Enter it in Settings, or set CMFY_API_KEY."
-                )
+            assert self.connection.api_key is not None
             base_url, api_key = self.connection.base_url, self.connection.api_key
         self._client = CmfyCloudClient(base_url, api_key, plan)
         self._downloader = Downloader()
@@ -110,7 +111,6 @@ class Engine:
             self._store,
             self._client,
             self._downloader,
-            self.output_root,
             self._dispatch,
             options=self._options,
             batch_ids=self._batch_ids,
@@ -141,6 +141,10 @@ class Engine:
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> None:
         self._subscribers.append(callback)
 
+    def unsubscribe(self, callback: Callable[[EngineEvent], None]) -> None:
+        if callback in self._subscribers:
+            self._subscribers.remove(callback)
+
     def _dispatch(self, event: EngineEvent) -> None:
         if isinstance(event, JobChanged) and self._poller is not None:
             job = event.job
@@ -154,9 +158,9 @@ class Engine:
             except Exception:
                 log.exception("An event subscriber failed on %s", type(event).__name__)
 
-    def _on_remote_status(self, job_id: int, remote: object) -> None:
+    def _on_remote_status(self, job_id: int, remote: RemoteJob | None) -> None:
         assert self._scheduler is not None
-        self._scheduler.apply_remote(job_id, remote)  # type: ignore[arg-type]
+        self._scheduler.apply_remote(job_id, remote)
 
     # Commands ----------------------------------------------------------------------------
 
@@ -182,14 +186,20 @@ class Engine:
         """Expand ``workflow`` into ``count`` jobs, store them as one queued batch, and wake
         the scheduler."""
         specs = expand_batch(workflow.graph, count, seed_mode, base_seed)
-        folder = batch_folder_name(workflow.name, time.time(), self.store.batch_folders())
+        # The batch keeps its absolute folder, so a later change of the output folder setting
+        # applies to new batches only.
+        root = self.output_root
+        taken = {Path(folder).name for folder in self.store.batch_folders()}
+        if root.is_dir():
+            taken |= {entry.name for entry in root.iterdir()}
+        folder = batch_folder_name(workflow.name, time.time(), taken)
         batch, jobs = self.store.add_batch(
             name=folder,
             workflow_name=workflow.name,
             workflow_path=str(workflow.path),
             connection=self.connection.label,
             seed_mode=str(seed_mode),
-            output_dir=folder,
+            output_dir=str(root / folder),
             jobs=[(spec.graph, graph_hash(spec.graph), spec.seed) for spec in specs],
         )
         if self._batch_ids is not None:

@@ -27,7 +27,7 @@ from cmfy_desk.backends.errors import (
     QueueFullError,
     RateLimitError,
 )
-from cmfy_desk.outputs.download import Downloader, DownloadError
+from cmfy_desk.outputs.download import Downloader, DownloadError, SavedFile
 from cmfy_desk.outputs.naming import UnsafePathError, output_file_name
 from cmfy_desk.scheduler.events import EngineEvent, JobChanged, Notice, NoticeLevel, OutputSaved
 from cmfy_desk.store import IN_FLIGHT_STATUSES, Job, JobStatus, Store
@@ -57,7 +57,6 @@ class Scheduler:
         store: Store,
         client: CmfyCloudClient,
         downloader: Downloader,
-        output_root: Path,
         emit: Callable[[EngineEvent], None],
         *,
         options: SchedulerOptions | None = None,
@@ -66,7 +65,6 @@ class Scheduler:
         self._store = store
         self._client = client
         self._downloader = downloader
-        self._output_root = output_root
         self._emit = emit
         self._options = options or SchedulerOptions()
         self._batch_ids = batch_ids
@@ -347,8 +345,7 @@ class Scheduler:
     # Downloads ---------------------------------------------------------------------------
 
     async def _download(self, job: Job, urls: tuple[str, ...]) -> None:
-        batch = self._store.get_batch(job.batch_id)
-        folder = batch.output_dir
+        folder = Path(self._store.get_batch(job.batch_id).output_dir)
         errors: list[str] = []
         for index, url in enumerate(urls):
             try:
@@ -394,10 +391,10 @@ class Scheduler:
         else:
             self._change(job.id, JobStatus.SUCCEEDED, finished_at=now)
 
-    async def _download_one(self, url: str, folder: str, name: str) -> Any:
+    async def _download_one(self, url: str, folder: Path, name: str) -> SavedFile:
         for attempt in range(1, self._options.download_attempts + 1):
             try:
-                return await self._downloader.download(url, self._output_root, folder, name)
+                return await self._downloader.download(url, folder, name)
             except DownloadError:
                 if attempt == self._options.download_attempts:
                     raise

@@ -14,8 +14,7 @@ class EngineSignals(QObject):
     ``jobChanged(Job)`` carries a job's new row, ``outputSaved(Output)`` an output file that is
     complete on disk, and ``notice(Notice)`` a message a person must read. The engine calls the
     subscriber on the asyncio loop, which under qasync is the Qt main thread, so the signals
-    reach widgets directly. After ``attach()`` to a new engine, events of the old one are
-    dropped, because an engine offers no way to unsubscribe.
+    reach widgets directly. ``attach()`` to a new engine detaches from the previous one.
     """
 
     jobChanged = Signal(object)
@@ -28,13 +27,13 @@ class EngineSignals(QObject):
 
     def attach(self, engine: Engine | None) -> None:
         """Forward the events of ``engine`` from now on; None forwards nothing."""
+        if self._engine is not None:
+            self._engine.unsubscribe(self._forward)
         self._engine = engine
         if engine is not None:
-            engine.subscribe(lambda event: self._forward(engine, event))
+            engine.subscribe(self._forward)
 
-    def _forward(self, engine: Engine, event: EngineEvent) -> None:
-        if engine is not self._engine:
-            return
+    def _forward(self, event: EngineEvent) -> None:
         match event:
             case JobChanged(job=job):
                 self.jobChanged.emit(job)

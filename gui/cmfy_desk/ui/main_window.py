@@ -453,7 +453,7 @@ class MainWindow(QMainWindow):
         if self.engine is None or not jobs:
             return
         batch = self.engine.store.get_batch(jobs[0].batch_id)
-        folder = self.engine.output_root / batch.output_dir
+        folder = Path(batch.output_dir)
         if not folder.is_dir():
             folder = self.engine.output_root
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
@@ -489,10 +489,12 @@ class MainWindow(QMainWindow):
         config = connection_from_settings(self.settings, self.keystore)
         output_root = output_root_from_settings(self.settings, self._default_output_dir)
         engine = self.engine
-        if engine is None or engine.connection != config or engine.output_root != output_root:
-            # NOTE: the engine takes its output folder only when it is built, so a new folder
-            # also restarts it. Queued and running jobs carry over through its recovery.
+        if engine is None or engine.connection != config:
+            # Queued and running jobs carry over to the new engine through its recovery.
             self._tasks.spawn(self._restart_engine(), self.tr("Connecting"))
+        else:
+            # Batches keep the folder they were created with; new batches use this one.
+            engine.output_root = output_root
 
     def show_about(self) -> None:
         open_about_box(self)
