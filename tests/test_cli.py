@@ -186,3 +186,26 @@ def test_version(tmp_path: Path) -> None:
     result = _cmfy_desk("--version", data_dir=tmp_path / "data")
     assert result.returncode == 0
     assert result.stdout.startswith("cmfy-desk ")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["--base-url", "http://127.0.0.1:9"], {"CMFY_API_KEY": "hello"}, "sk_live_"),
+        (["--base-url", "ftp://127.0.0.1:9"], {"CMFY_API_KEY": "sk_test_" + "a" * 43}, "ftp://"),
+        (["--speed", "5"], {"CMFY_API_KEY": "sk_test_" + "a" * 43}, "--sandbox"),
+    ],
+)
+def test_bad_connection_exits_2(
+    tmp_path: Path,
+    bundled_workflow_paths: list[Path],
+    args: list[str],
+    env: dict[str, str],
+    expected: str,
+) -> None:
+    result = _cmfy_desk(
+        "run", *args, str(bundled_workflow_paths[0]), data_dir=tmp_path / "data", env=env
+    )
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "hello" not in result.stderr

@@ -669,7 +669,7 @@ async def test_command_starts_and_stops() -> None:
     assert process.stdout is not None
     url_line = (await asyncio.wait_for(process.stdout.readline(), timeout=30)).decode()
     key_line = (await asyncio.wait_for(process.stdout.readline(), timeout=30)).decode()
-    base_url = url_line.split()[-1].removesuffix("/v1")
+    base_url = next(word for word in url_line.split() if word.startswith("http://"))
     async with httpx.AsyncClient(trust_env=False) as http:
         stats = await http.get(f"{base_url}/sandbox/stats")
     process.send_signal(signal.SIGTERM)

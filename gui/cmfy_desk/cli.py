@@ -114,14 +114,21 @@ def build_sandbox_parser() -> argparse.ArgumentParser:
         description="Serve the cmfy.cloud API on loopback with simulated GPUs, for demos and "
         "tests. Prints its URL and a sk_test_ key; stop it with Ctrl+C.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8787, help="port (0 picks a free one)")
-    parser.add_argument("--plan", choices=_PLANS, default="free", help="limits to enforce")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8787, help="port, 0 picks a free one (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--plan", choices=_PLANS, default="free", help="limits to enforce (default: %(default)s)"
+    )
     parser.add_argument(
         "--speed",
         type=_positive_float,
         default=1.0,
-        help="divide every simulated duration by this factor (10 runs ten times faster)",
+        help="divide every simulated duration by this factor, so 10 runs ten times faster "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--limit-mode",

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TextIO
 
 from cmfy_desk.app import SANDBOX_CONNECTION, ConnectionConfig, Engine, EngineError
-from cmfy_desk.keystore import ApiKeyStore
+from cmfy_desk.backends.cmfy_cloud import check_base_url
+from cmfy_desk.keystore import ApiKeyStore, validate_api_key
 from cmfy_desk.logs import setup_logging
 from cmfy_desk.paths import resolve_paths
 from cmfy_desk.scheduler import EngineEvent, JobChanged, Notice, OutputSaved
@@ -145,6 +146,17 @@ def _connection(options: argparse.Namespace, settings: Settings) -> ConnectionCo
     )
 
 
+def _connection_problem(connection: ConnectionConfig) -> str | None:
+    if connection.kind == SANDBOX_CONNECTION:
+        return None
+    if not connection.api_key:
+        return f"no API key. Set {API_KEY_ENV}, store one in the app's Settings, or use --sandbox."
+    key_problem = validate_api_key(connection.api_key)
+    if key_problem:
+        return f"invalid API key: {key_problem}"
+    return check_base_url(connection.base_url)
+
+
 def run_command(options: argparse.Namespace) -> int:
     """Run ``cmfy-desk run``; returns the exit status."""
     workflows, errors = _load_all(options.workflows)
@@ -153,16 +165,16 @@ def run_command(options: argparse.Namespace) -> int:
             print(f"error: {message}", file=sys.stderr)
         print("No job was submitted.", file=sys.stderr)
         return EXIT_USAGE
+    if not options.sandbox and (options.speed is not None or options.plan is not None):
+        print("error: --speed and --plan apply only to --sandbox.", file=sys.stderr)
+        return EXIT_USAGE
     paths = resolve_paths(options.data_dir)
     setup_logging(paths.log_dir, console_level=logging.ERROR)
     settings = Settings(paths.settings_file)
     connection = _connection(options, settings)
-    if connection.kind != SANDBOX_CONNECTION and not connection.api_key:
-        print(
-            f"error: no API key. Set {API_KEY_ENV}, store one in the app's Settings, "
-            "or use --sandbox.",
-            file=sys.stderr,
-        )
+    problem = _connection_problem(connection)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     output_root = options.out or Path(settings.get("output.folder") or paths.default_output_dir)
     try:
@@ -218,9 +230,11 @@ async def _run(
     if options.json:
         print(json.dumps(summary), flush=True)
     else:
+        jobs_word = "job" if len(jobs) == 1 else "jobs"
+        images_word = "image" if reporter.outputs == 1 else "images"
         print(
-            f"{succeeded} of {len(jobs)} jobs succeeded, {reporter.outputs} images in "
-            f"{output_root} ({summary['seconds']} s)",
+            f"{succeeded} of {len(jobs)} {jobs_word} succeeded, {reporter.outputs} "
+            f"{images_word} in {output_root} ({summary['seconds']} s)",
             flush=True,
         )
     return EXIT_OK if succeeded == len(jobs) else EXIT_JOBS_FAILED

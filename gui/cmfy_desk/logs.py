@@ -61,6 +61,7 @@ def setup_logging(log_dir: Path, *, console_level: int | None = logging.WARNING)
         handler._cmfy_desk = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     # httpx and h2 log every frame at DEBUG; one line per request is ours to write.
-    for noisy in ("httpx", "httpcore", "hpack", "h2", "aiohttp.access", "asyncio"):
+    # qasync logs every callback at DEBUG, including whole workflow graphs in their arguments.
+    for noisy in ("httpx", "httpcore", "hpack", "h2", "aiohttp.access", "asyncio", "qasync"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return path

@@ -93,6 +93,25 @@ class RemoteJob:
         )
 
 
+def normalize_base_url(base_url: str) -> str:
+    """Return the base URL without a trailing slash or ``/v1``, which every path adds."""
+    url = base_url.strip().rstrip("/")
+    if url.endswith("/v1"):
+        url = url[: -len("/v1")]
+    return url
+
+
+def check_base_url(base_url: str) -> str | None:
+    """Return None for an http(s) URL with a host, else a message saying what is wrong."""
+    parts = httpx.URL(normalize_base_url(base_url)) if base_url.strip() else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.host:
+        return (
+            f"The base URL {base_url!r} is not an http:// or https:// address. "
+            f"Use {DEFAULT_BASE_URL} for cmfy.cloud."
+        )
+    return None
+
+
 def _int_or_none(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -111,7 +130,7 @@ class CmfyCloudClient:
         paths: ApiPaths | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = normalize_base_url(base_url)
         self.paths = paths or ApiPaths()
         self.pacer = RequestPacer(Limits.from_plan(plan))
         headers = {"User-Agent": f"cmfy-desk/{__version__}"}

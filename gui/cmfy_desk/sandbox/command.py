@@ -47,7 +47,7 @@ async def _serve(config: SandboxConfig) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signal_number, stop.set)
     limits = config.plan_limits
-    print(f"Sandbox API: {server.base_url}/v1", flush=True)
+    print(f"Base URL:    {server.base_url}  (the API is under /v1)", flush=True)
     print(f"API key:     {server.api_key}", flush=True)
     print(
         f"Plan {config.plan}: {limits.requests_per_minute} requests/min, {limits.running} running, "

@@ -30,7 +30,7 @@ from cmfy_desk.backends.errors import (
 from cmfy_desk.outputs.download import Downloader, DownloadError, SavedFile
 from cmfy_desk.outputs.naming import UnsafePathError, output_file_name
 from cmfy_desk.scheduler.events import EngineEvent, JobChanged, Notice, NoticeLevel, OutputSaved
-from cmfy_desk.store import IN_FLIGHT_STATUSES, Job, JobStatus, Store
+from cmfy_desk.store import FINAL_STATUSES, IN_FLIGHT_STATUSES, Job, JobStatus, Store
 from cmfy_desk.store.database import new_idempotency_key
 
 log = logging.getLogger(__name__)
@@ -156,11 +156,18 @@ class Scheduler:
             JobStatus.QUEUED,
             idempotency_key=new_idempotency_key(),
             remote_id=None,
+            queue_position=None,
             attempts=0,
             error_code=None,
             error_message=None,
             error_request_id=None,
+            submitted_at=None,
+            started_at=None,
             finished_at=None,
+            remote_created_at=None,
+            remote_started_at=None,
+            remote_completed_at=None,
+            execution_time_ms=None,
         )
         self.wake()
 
@@ -438,13 +445,16 @@ class Scheduler:
 
     def _change(self, job_id: int, status: JobStatus, **fields: Any) -> Job:
         job = self._store.transition(job_id, status, **fields)
-        log.info("Job %d -> %s", job_id, status)
+        if job.error_message and status in FINAL_STATUSES:
+            log.info("Job %d -> %s: %s", job_id, status, job.error_message)
+        else:
+            log.info("Job %d -> %s", job_id, status)
         self._emit(JobChanged(job))
         return job
 
     def _finish_in_flight(self, job: Job, status: JobStatus, **fields: Any) -> None:
         self._in_flight.discard(job.id)
-        self._change(job.id, status, finished_at=time.time(), **fields)
+        self._change(job.id, status, finished_at=time.time(), queue_position=None, **fields)
         self.wake()
 
     def _backoff(self, attempt: int) -> float:
