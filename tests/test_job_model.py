@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,10 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
-from cmfy_desk.store import JobStatus, Store
+from cmfy_desk.store import Job, JobStatus, Output, Store
+from cmfy_desk.ui.batch_summary import batch_summary
 from cmfy_desk.ui.gallery import GalleryModel, ImageLoader
-from cmfy_desk.ui.job_model import JOB_ROLE, PROGRESS_ROLE, Column, JobTableModel
+from cmfy_desk.ui.job_model import JOB_ROLE, PROGRESS_ROLE, Column, JobTableModel, status_text
 
 GRAPH: dict[str, Any] = {
     "1": {"class_type": "KSampler", "inputs": {"seed": 1}},
@@ -30,6 +31,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def add_batch(store: Store, count: int, name: str = "portrait") -> list[int]:
+    """Store a batch named "<name> batch" of ``count`` queued jobs and return their ids."""
     _batch, jobs = store.add_batch(
         name=f"{name} batch",
         workflow_name=name,
@@ -46,13 +48,61 @@ def write_png(path: Path, width: int = 320, height: int = 200) -> Path:
     image = QImage(width, height, QImage.Format.Format_RGB32)
     image.fill(Qt.GlobalColor.darkCyan)
     path.parent.mkdir(parents=True, exist_ok=True)
-    assert image.save(str(path), "PNG")
+    assert image.save(str(path))
     return path
+
+
+def batch_names(store: Store, calls: list[int]) -> Callable[[int], str | None]:
+    """Return a batch-name lookup on ``store`` that records each batch id it is asked for."""
+
+    def name(batch_id: int) -> str | None:
+        calls.append(batch_id)
+        return store.get_batch(batch_id).name
+
+    return name
+
+
+def finish(store: Store, job_id: int, status: JobStatus) -> Job:
+    """Move a queued job through submission to ``status``."""
+    store.transition(job_id, JobStatus.SUBMITTING)
+    if status is JobStatus.CANCELLED:
+        return store.transition(job_id, status, finished_at=time.time())
+    store.transition(job_id, JobStatus.SUBMITTED, remote_id=f"job_{job_id}", queue_position=3)
+    if status is JobStatus.LOST:
+        return store.transition(job_id, status, finished_at=time.time())
+    store.transition(job_id, JobStatus.RUNNING)
+    if status is JobStatus.FAILED:
+        return store.transition(job_id, status, finished_at=time.time())
+    store.transition(job_id, JobStatus.DOWNLOADING)
+    return store.transition(job_id, status, finished_at=time.time())
+
+
+def add_output(store: Store, tmp_path: Path, job_id: int, index: int = 0) -> Output:
+    path = write_png(tmp_path / "out" / f"job{job_id}_{index}.png")
+    return store.add_output(
+        job_id,
+        index,
+        remote_url=f"http://127.0.0.1/{job_id}_{index}.png",
+        local_path=str(path),
+        size=path.stat().st_size,
+        sha256="0" * 64,
+        width=320,
+        height=200,
+    )
 
 
 def test_job_model_passes_modeltester(store: Store, qtmodeltester: Any) -> None:
     add_batch(store, 3)
-    model = JobTableModel(store.jobs())
+    model = JobTableModel(store.jobs(), batch_name=batch_names(store, []))
+    qtmodeltester.check(model)
+
+
+def test_job_model_final_rows_pass_modeltester(store: Store, qtmodeltester: Any) -> None:
+    ids = add_batch(store, 5)
+    statuses = [JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.LOST]
+    for job_id, status in zip(ids[:4], statuses, strict=True):
+        finish(store, job_id, status)
+    model = JobTableModel(store.jobs(), batch_name=batch_names(store, []))
     qtmodeltester.check(model)
 
 
@@ -64,6 +114,7 @@ def test_job_model_shows_name_and_seed(store: Store) -> None:
     add_batch(store, 2)
     model = JobTableModel(store.jobs())
     assert model.data(model.index(1, Column.WORKFLOW)) == "portrait #2"
+    assert model.data(model.index(1, Column.BATCH)) == ""
     assert model.data(model.index(1, Column.SEED)) == "101"
     assert model.data(model.index(0, Column.STATUS)) == "Queued"
     assert model.data(model.index(0, Column.PROGRESS), PROGRESS_ROLE) == 0
@@ -210,3 +261,164 @@ def test_gallery_unreadable_file_marked_ready(store: Store, tmp_path: Path, qtbo
         loader.shutdown()
     assert model.data(model.index(0, 0)) == "broken.png"
     assert model.data(QModelIndex()) is None
+
+
+def test_batch_column_names_each_batch(store: Store) -> None:
+    add_batch(store, 2, name="portrait")
+    add_batch(store, 1, name="landscape")
+    calls: list[int] = []
+    model = JobTableModel(store.jobs(), batch_name=batch_names(store, calls))
+
+    shown = [model.data(model.index(row, Column.BATCH)) for row in range(3)]
+    shown_again = [model.data(model.index(row, Column.BATCH)) for row in range(3)]
+    tooltip = model.data(model.index(2, Column.STATUS), Qt.ItemDataRole.ToolTipRole)
+
+    assert shown == ["portrait batch", "portrait batch", "landscape batch"]
+    assert shown_again == shown
+    assert sorted(calls) == [1, 2]
+    assert model.headerData(Column.BATCH, Qt.Orientation.Horizontal) == "Batch"
+    assert "Batch: landscape batch" in tooltip
+
+
+def test_batch_name_unknown_asked_again(store: Store) -> None:
+    add_batch(store, 1)
+    answers: list[str | None] = [None, "named later"]
+    model = JobTableModel(store.jobs(), batch_name=lambda _batch_id: answers.pop(0))
+
+    first = model.data(model.index(0, Column.BATCH))
+    second = model.data(model.index(0, Column.BATCH))
+
+    assert first == ""
+    assert second == "named later"
+
+
+@pytest.mark.parametrize("status", [JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.LOST], ids=str)
+def test_unsuccessful_job_shows_no_bar(store: Store, status: JobStatus) -> None:
+    ids = add_batch(store, 1)
+    model = JobTableModel([finish(store, ids[0], status)])
+
+    assert model.data(model.index(0, Column.PROGRESS), PROGRESS_ROLE) is None
+    assert model.data(model.index(0, Column.PROGRESS)) == ""
+    assert model.data(model.index(0, Column.STATUS)) == status_text(status)
+
+
+def test_succeeded_job_shows_full_bar(store: Store) -> None:
+    ids = add_batch(store, 1)
+    model = JobTableModel([finish(store, ids[0], JobStatus.SUCCEEDED)])
+
+    assert model.data(model.index(0, Column.PROGRESS), PROGRESS_ROLE) == 100
+    assert model.data(model.index(0, Column.PROGRESS)) == "100 %"
+
+
+def test_queue_position_only_while_submitted(store: Store) -> None:
+    ids = add_batch(store, 1)
+    store.transition(ids[0], JobStatus.SUBMITTING)
+    submitted = store.transition(ids[0], JobStatus.SUBMITTED, queue_position=4)
+    # The row keeps the last position the service reported after the job moved on.
+    running = store.transition(ids[0], JobStatus.RUNNING)
+    model = JobTableModel([submitted])
+    while_submitted = model.data(model.index(0, Column.QUEUE_POSITION))
+    model.update_job(running)
+    while_running = model.data(model.index(0, Column.QUEUE_POSITION))
+
+    assert running.queue_position == 4
+    assert while_submitted == "4"
+    assert while_running == ""
+
+
+def test_batch_finished_after_last_job(store: Store) -> None:
+    first_batch = add_batch(store, 2)
+    second_batch = add_batch(store, 1, name="landscape")
+    model = JobTableModel(store.jobs())
+    batch_id = store.get_job(first_batch[0]).batch_id
+    other_batch_id = store.get_job(second_batch[0]).batch_id
+
+    model.update_job(finish(store, first_batch[0], JobStatus.SUCCEEDED))
+    after_one = model.batch_finished(batch_id)
+    model.update_job(finish(store, first_batch[1], JobStatus.FAILED))
+    after_both = model.batch_finished(batch_id)
+
+    assert not after_one
+    assert after_both
+    assert not model.batch_finished(other_batch_id)
+    assert not model.batch_finished(999)
+
+
+def test_gallery_orders_newest_batch_first(
+    store: Store, tmp_path: Path, qtmodeltester: Any, qtbot: QtBot
+) -> None:
+    old = add_batch(store, 2, name="old")
+    outputs = [add_output(store, tmp_path, job_id) for job_id in old]
+    new = add_batch(store, 3, name="new")
+    loader = ImageLoader()
+    model = GalleryModel(loader, outputs, describe_job=store.get_job)
+    inserted: list[int] = []
+    model.rowsInserted.connect(lambda _parent, first, _last: inserted.append(first))
+    try:
+        # Outputs arrive out of job order: the third job of the new batch first.
+        model.add_output(add_output(store, tmp_path, new[2]))
+        model.add_output(add_output(store, tmp_path, new[0]))
+        model.add_output(add_output(store, tmp_path, new[0], index=1))
+        order = [
+            (model.output_at(row).job_id, model.output_at(row).index)
+            for row in range(model.rowCount())
+        ]
+        model.reload(store.outputs())
+        reloaded = [
+            (model.output_at(row).job_id, model.output_at(row).index)
+            for row in range(model.rowCount())
+        ]
+        qtmodeltester.check(model)
+    finally:
+        loader.shutdown()
+
+    assert inserted == [0, 0, 1]
+    assert order == [(new[0], 0), (new[0], 1), (new[2], 0), (old[0], 0), (old[1], 0)]
+    assert reloaded == order
+
+
+def test_gallery_saved_again_repaints_in_place(store: Store, tmp_path: Path, qtbot: QtBot) -> None:
+    ids = add_batch(store, 2)
+    outputs = [add_output(store, tmp_path, job_id) for job_id in ids]
+    loader = ImageLoader()
+    model = GalleryModel(loader, outputs, describe_job=store.get_job)
+    changed: list[int] = []
+    model.dataChanged.connect(lambda top, _bottom, _roles: changed.append(top.row()))
+    inserted: list[int] = []
+    model.rowsInserted.connect(lambda _parent, first, _last: inserted.append(first))
+    try:
+        model.add_output(outputs[1])
+        rows = model.rowCount()
+        row = model.row_of(outputs[1].id)
+    finally:
+        loader.shutdown()
+
+    assert changed == [1]
+    assert inserted == []
+    assert rows == 2
+    assert row == 1
+
+
+def test_batch_summary_counts_outcomes(store: Store) -> None:
+    ids = add_batch(store, 6)
+    outcomes = [
+        JobStatus.SUCCEEDED,
+        JobStatus.SUCCEEDED,
+        JobStatus.FAILED,
+        JobStatus.LOST,
+        JobStatus.PARTIAL,
+        JobStatus.CANCELLED,
+    ]
+    jobs = [finish(store, job_id, status) for job_id, status in zip(ids, outcomes, strict=True)]
+
+    text = batch_summary("portrait batch", jobs)
+
+    assert text == ("Batch portrait batch finished: 2 succeeded, 2 failed, 1 partial, 1 cancelled")
+
+
+def test_batch_summary_none_while_running(store: Store) -> None:
+    ids = add_batch(store, 2)
+    jobs = [finish(store, ids[0], JobStatus.SUCCEEDED), store.get_job(ids[1])]
+
+    assert batch_summary("portrait batch", jobs) is None
+    assert batch_summary("portrait batch", []) is None

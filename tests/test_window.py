@@ -14,9 +14,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from cmfy_desk.app import ConnectionConfig, Engine
 from cmfy_desk.keystore import ApiKeyStore
@@ -24,7 +25,11 @@ from cmfy_desk.paths import bundled_workflows
 from cmfy_desk.scheduler.events import NoticeLevel
 from cmfy_desk.settings import Settings
 from cmfy_desk.store import JobStatus
+from cmfy_desk.ui.dialogs import BatchDialog
 from cmfy_desk.ui.main_window import MainWindow
+from cmfy_desk.ui.quit_guard import RUNNING_STATUSES
+from cmfy_desk.ui.viewer import ImageViewer
+from cmfy_desk.workflows.formats import load_workflow_file
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.qt_loop]
 
@@ -52,12 +57,16 @@ def keep_loop_on_close() -> None:
 
 
 @asynccontextmanager
-async def open_window(tmp_path: Path, *, demo: bool = False) -> AsyncIterator[MainWindow]:
+async def open_window(
+    tmp_path: Path, *, demo: bool = False, speed: float = 100.0
+) -> AsyncIterator[MainWindow]:
+    """Open the window over a started engine and the sandbox running ``speed`` times faster
+    than real time. On exit it closes the window, clicking Quit if the quit question opens."""
     keep_loop_on_close()
     engine = Engine(
         tmp_path / "data" / "cmfy-desk.sqlite3",
         tmp_path / "outputs",
-        ConnectionConfig(kind="sandbox", sandbox_speed=100.0),
+        ConnectionConfig(kind="sandbox", sandbox_speed=speed),
     )
     (tmp_path / "data").mkdir()
     await engine.start()
@@ -68,8 +77,27 @@ async def open_window(tmp_path: Path, *, demo: bool = False) -> AsyncIterator[Ma
         yield window
     finally:
         window.close()
+        if window.quit_guard.box is not None:
+            click_button(window.quit_guard.box, "Quit")
         await window.shutdown()
         window.deleteLater()
+
+
+def click_button(box: QMessageBox, text: str) -> None:
+    buttons = [button for button in box.buttons() if button.text() == text]
+    assert len(buttons) == 1, f"no single {text!r} button in {[b.text() for b in box.buttons()]}"
+    buttons[0].click()
+
+
+async def queue_sample(window: MainWindow, count: int) -> None:
+    """Queue a batch of ``count`` jobs of the first sample workflow through the batch dialog."""
+    rows = window.job_model.rowCount() + count
+    window.add_workflow_files([bundled_workflows()[0]])
+    await wait_for(lambda: window.batch_dialog is not None, description="the batch dialog")
+    assert window.batch_dialog is not None
+    window.batch_dialog.count.setValue(count)
+    window.batch_dialog.accept()
+    await wait_for(lambda: window.job_model.rowCount() == rows, description=f"{rows} rows")
 
 
 def drop_files(window: MainWindow, paths: list[Path]) -> None:
@@ -314,3 +342,258 @@ async def test_settings_reject_malformed_key(tmp_path: Path) -> None:
 
     assert still_open
     assert kind == "sandbox"
+
+
+def double_click(widget: QWidget, position: QPoint) -> None:
+    """Send the events of a left-button double-click to ``widget``, in the order Qt 6
+    delivers them. QTest.mouseDClick delivers only the first press on the offscreen platform."""
+    local = QPointF(position)
+    global_position = QPointF(widget.mapToGlobal(position))
+    for kind in (
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseButtonRelease,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseButtonDblClick,
+        QEvent.Type.MouseButtonRelease,
+    ):
+        pressed = kind is not QEvent.Type.MouseButtonRelease
+        event = QMouseEvent(
+            kind,
+            local,
+            global_position,
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.LeftButton if pressed else Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        QApplication.sendEvent(widget, event)
+
+
+def shown_viewers() -> list[ImageViewer]:
+    return [
+        widget
+        for widget in QApplication.topLevelWidgets()
+        if isinstance(widget, ImageViewer) and widget.isVisible()
+    ]
+
+
+async def test_double_click_opens_one_viewer(tmp_path: Path) -> None:
+    async with open_window(tmp_path) as window:
+        await queue_sample(window, 1)
+        gallery = window.gallery
+        await wait_for(lambda: window.gallery_model.rowCount() == 1, description="an image")
+        index = window.gallery_model.index(0, 0)
+        await wait_for(lambda: gallery.visualRect(index).isValid(), description="the layout")
+        center = gallery.visualRect(index).center()
+        requests: list[object] = []
+        gallery.openRequested.connect(requests.append)
+
+        double_click(gallery.viewport(), center)
+        first = shown_viewers()
+        requests_after_first = len(requests)
+        double_click(gallery.viewport(), center)
+        second = shown_viewers()
+        tracked = window.viewers()
+
+    assert requests_after_first == 1
+    assert len(first) == 1
+    assert second == first
+    assert tracked == first
+
+
+async def test_viewer_closes_on_escape_and_close_key(tmp_path: Path) -> None:
+    async with open_window(tmp_path) as window:
+        await queue_sample(window, 1)
+        await wait_for(lambda: window.gallery_model.rowCount() == 1, description="an image")
+        output = window.gallery_model.output_at(0)
+        results: dict[str, bool] = {}
+        for name, key, modifier in (
+            ("escape", Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier),
+            ("ctrl+w", Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier),
+        ):
+            window.open_viewer(output)
+            viewer = window.viewers()[0]
+            title = viewer.windowTitle()
+            await wait_for(viewer.isActiveWindow, description="an active viewer")
+            QTest.keyClick(viewer, key, modifier)
+            results[name] = viewer.isVisible()
+            await wait_for(lambda: window.viewers() == [], description="the viewer deleted")
+
+    assert results == {"escape": False, "ctrl+w": False}
+    assert title == f"{Path(output.local_path).name} — Cmfy Desk"
+
+
+async def test_titles_end_with_app_name(tmp_path: Path) -> None:
+    async with open_window(tmp_path, demo=True) as window:
+        demo_title = window.windowTitle()
+    assert demo_title == "Demo — Cmfy Desk"
+
+
+async def test_quit_asks_while_jobs_run(tmp_path: Path) -> None:
+    # At 0.01 times real time, a sandbox job runs for minutes, so jobs stay in flight.
+    async with open_window(tmp_path, demo=True, speed=0.01) as window:
+        closed: list[bool] = []
+        window.closed.connect(lambda: closed.append(True))
+        await queue_sample(window, 6)
+        await wait_for(
+            lambda: any(
+                window.job_model.job_at(row).status in RUNNING_STATUSES
+                for row in range(window.job_model.rowCount())
+            ),
+            description="a running job",
+        )
+        running = sum(
+            window.job_model.job_at(row).status in RUNNING_STATUSES
+            for row in range(window.job_model.rowCount())
+        )
+
+        window.quit_action.trigger()
+        box = window.quit_guard.box
+        assert box is not None
+        text = box.text()
+        details = box.informativeText()
+        modal = box.isModal()
+        click_button(box, "Cancel")
+        after_cancel = (window.isVisible(), list(closed), window.quit_guard.box)
+
+        window.close()
+        second_box = window.quit_guard.box
+        assert second_box is not None
+        click_button(second_box, "Quit")
+        after_quit = (window.isVisible(), list(closed))
+
+    assert text == f"{running} jobs are still running. Quit anyway?"
+    assert "built-in sandbox" in details
+    assert "lost" in details
+    assert "queued jobs stay in the queue and continue on the next start" in details
+    assert modal
+    assert after_cancel == (True, [], None)
+    assert after_quit == (False, [True])
+
+
+async def test_quit_without_running_jobs_closes(tmp_path: Path) -> None:
+    async with open_window(tmp_path) as window:
+        closed: list[bool] = []
+        window.closed.connect(lambda: closed.append(True))
+        window.pause_action.trigger()
+        await queue_sample(window, 2)
+        window.quit_action.trigger()
+        box = window.quit_guard.box
+        visible = window.isVisible()
+
+    assert box is None
+    assert not visible
+    assert closed == [True]
+
+
+async def test_finished_batch_announced_once(tmp_path: Path) -> None:
+    async with open_window(tmp_path) as window:
+        await queue_sample(window, 2)
+        await wait_for(
+            lambda: statuses(window) == [JobStatus.SUCCEEDED] * 2, description="2 succeeded jobs"
+        )
+        batch = window.job_model.data(window.job_model.index(0, 1))
+
+        def announcements() -> list[str]:
+            return [text for _level, text in window.notices.messages() if "finished" in text]
+
+        await wait_for(lambda: len(announcements()) == 1, description="the announcement")
+        first = announcements()
+        status_message = window.statusBar().currentMessage()
+        dock_shown = not window.notice_dock.isHidden()
+
+        window.job_table.selectRow(0)
+        window.retry_action.trigger()
+        await wait_for(
+            lambda: statuses(window) == [JobStatus.SUCCEEDED] * 2, description="the retry"
+        )
+        after_retry = announcements()
+
+    assert first == [f"Batch {batch} finished: 2 succeeded, 0 failed"]
+    assert status_message == first[0]
+    assert dock_shown
+    assert after_retry == first
+
+
+async def test_job_table_shows_batch_names(tmp_path: Path) -> None:
+    async with open_window(tmp_path) as window:
+        window.pause_action.trigger()
+        await queue_sample(window, 1)
+        await queue_sample(window, 2)
+        assert window.engine is not None
+        names = [batch.name for batch in window.engine.store.batches()]
+        model = window.job_model
+        shown = [model.data(model.index(row, 1)) for row in range(model.rowCount())]
+        header = model.headerData(1, Qt.Orientation.Horizontal)
+
+    assert header == "Batch"
+    assert len(set(names)) == 2
+    assert shown == [names[0], names[1], names[1]]
+
+
+async def test_gallery_shows_newest_batch_first(tmp_path: Path) -> None:
+    async with open_window(tmp_path) as window:
+        await queue_sample(window, 2)
+        await wait_for(lambda: window.gallery_model.rowCount() == 2, description="2 images")
+        await queue_sample(window, 2)
+        await wait_for(lambda: window.gallery_model.rowCount() == 4, description="4 images")
+        model = window.gallery_model
+        order = [model.output_at(row).job_id for row in range(4)]
+        jobs = [window.job_model.job_at(row).id for row in range(4)]
+
+        assert window.engine is not None
+        window.gallery_model.reload(window.engine.store.outputs())
+        reloaded = [model.output_at(row).job_id for row in range(4)]
+
+    assert order == [jobs[2], jobs[3], jobs[0], jobs[1]]
+    assert reloaded == order
+
+
+async def test_batch_dialog_lists_file_names(tmp_path: Path) -> None:
+    settings = Settings(tmp_path / "settings.json")
+    path = bundled_workflows()[0]
+    dialog = BatchDialog([load_workflow_file(path)], settings)
+    item = dialog.workflow_list.item(0)
+    text = item.text()
+    tooltip = item.toolTip()
+    dialog.deleteLater()
+
+    assert text == path.name
+    assert tooltip == str(path)
+
+
+async def test_notice_dock_hidden_until_notice(tmp_path: Path) -> None:
+    async with open_window(tmp_path) as window:
+        hidden_at_start = window.notice_dock.isHidden()
+        window.notify(NoticeLevel.INFO, "first notice")
+        shown_by_notice = not window.notice_dock.isHidden()
+        window.notices.clear_button.click()
+        hidden_after_clear = window.notice_dock.isHidden()
+        view_action = window.notice_dock.toggleViewAction()
+        view_action.trigger()
+        shown_by_menu = not window.notice_dock.isHidden()
+
+    assert hidden_at_start
+    assert shown_by_notice
+    assert hidden_after_clear
+    assert shown_by_menu
+
+
+async def test_long_status_message_elided(tmp_path: Path) -> None:
+    async with open_window(tmp_path) as window:
+        text = "Downloading failed: " + "a very long reason " * 40
+        bar = window.status_bar
+        window.status_bar.show_message(text, 10_000)
+        shown = bar.currentMessage()
+        shown_width = bar.fontMetrics().horizontalAdvance(shown)
+        # QStatusBar draws the message from 6 px to 2 px before the first permanent label.
+        room = bar.connection_label.x() - 8
+        tooltip = bar.toolTip()
+        window.status_bar.show_message("Short message", 10_000)
+        short = bar.currentMessage()
+        short_tooltip = bar.toolTip()
+
+    assert shown.endswith("…")
+    assert shown_width <= room
+    assert tooltip == text
+    assert short == "Short message"
+    assert short_tooltip == "Short message"

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -51,8 +52,8 @@ class BatchDialog(QDialog):
         self.workflows: list[LoadedWorkflow] = []
 
         self._heading = QLabel()
-        self._list = QListWidget()
-        self._list.setMaximumHeight(120)
+        self.workflow_list = QListWidget()
+        self.workflow_list.setMaximumHeight(120)
 
         self.count = QSpinBox()
         self.count.setRange(1, MAX_BATCH_COUNT)
@@ -102,7 +103,7 @@ class BatchDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self._heading)
-        layout.addWidget(self._list)
+        layout.addWidget(self.workflow_list)
         layout.addLayout(form)
         layout.addWidget(self._error)
         layout.addWidget(self._buttons)
@@ -113,7 +114,11 @@ class BatchDialog(QDialog):
         """Add workflows to the batch, as when more files are dropped while the dialog is open."""
         for workflow in workflows:
             self.workflows.append(workflow)
-            self._list.addItem(f"{workflow.name}  ({workflow.path})")
+            # Full paths (often deep in site-packages) would be cut off, so the list shows
+            # the file name and the tooltip the path.
+            item = QListWidgetItem(workflow.path.name)
+            item.setToolTip(str(workflow.path))
+            self.workflow_list.addItem(item)
         self._heading.setText(
             self.tr("Workflows to queue, one batch each ({count}):").format(
                 count=len(self.workflows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -44,6 +45,9 @@ THUMBNAIL_CACHE_LIMIT = 1500
 THUMBNAIL_THREADS = 2
 
 OUTPUT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+# The gallery's order of an output: (negated batch id, job id, output index, output id).
+_SortKey = tuple[int, int, int, int]
 
 
 def read_image(path: str, max_side: int | None) -> QImage:
@@ -114,9 +118,11 @@ class ImageLoader(QObject):
 
 
 class GalleryModel(QAbstractListModel):
-    """Outputs in the order they were saved, each shown as a thumbnail once it is decoded.
+    """Outputs, newest batch first and in job order within a batch, each shown as a thumbnail
+    once it is decoded.
 
-    ``describe_job(job_id)`` returns the output's job for captions and tooltips, or None.
+    ``describe_job(job_id)`` returns the output's job for the order, captions and tooltips,
+    or None. Outputs whose job is unknown come last.
     """
 
     def __init__(
@@ -129,9 +135,12 @@ class GalleryModel(QAbstractListModel):
         super().__init__(parent)
         self._loader = loader
         self._describe_job = describe_job or (lambda _job_id: None)
+        # Rows are kept sorted by _sort_key(), with the keys in a parallel list, so that a row
+        # is found and a new output placed by bisection.
         self._outputs: list[Output] = []
-        self._rows: dict[int, int] = {}
-        self._rows_by_path: dict[str, int] = {}
+        self._keys: list[_SortKey] = []
+        self._key_of: dict[int, _SortKey] = {}
+        self._id_by_path: dict[str, int] = {}
         self._thumbnails: OrderedDict[str, QPixmap] = OrderedDict()
         self._pending: set[str] = set()
         self._failed: set[str] = set()
@@ -146,33 +155,53 @@ class GalleryModel(QAbstractListModel):
 
     def reload(self, outputs: list[Output]) -> None:
         self.beginResetModel()
-        self._set_outputs(outputs)
         self._jobs.clear()
+        self._set_outputs(outputs)
         self.endResetModel()
 
     def add_output(self, output: Output) -> None:
-        """Append a saved output, or repaint it when the same output was saved again."""
-        row = self._rows.get(output.id)
+        """Insert a saved output at its place in the order, or repaint it when the same output
+        was saved again."""
+        row = self.row_of(output.id)
         if row is not None:
-            self._forget_thumbnail(self._outputs[row].local_path)
+            old = self._outputs[row]
+            self._forget_thumbnail(old.local_path)
+            self._id_by_path.pop(old.local_path, None)
             self._outputs[row] = output
-            self._rows_by_path[output.local_path] = row
+            self._id_by_path[output.local_path] = output.id
             index = self.index(row, 0)
             self.dataChanged.emit(index, index, [])
             return
-        row = len(self._outputs)
+        key = self._sort_key(output)
+        row = bisect.bisect_left(self._keys, key)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._outputs.append(output)
-        self._rows[output.id] = row
-        self._rows_by_path[output.local_path] = row
+        self._outputs.insert(row, output)
+        self._keys.insert(row, key)
+        self._key_of[output.id] = key
+        self._id_by_path[output.local_path] = output.id
         self.endInsertRows()
 
     def _set_outputs(self, outputs: list[Output]) -> None:
-        self._outputs = list(outputs)
-        self._rows = {output.id: row for row, output in enumerate(self._outputs)}
-        self._rows_by_path = {output.local_path: row for row, output in enumerate(self._outputs)}
+        keyed = sorted((self._sort_key(output), output) for output in outputs)
+        self._keys = [key for key, _output in keyed]
+        self._outputs = [output for _key, output in keyed]
+        self._key_of = {output.id: key for key, output in keyed}
+        self._id_by_path = {output.local_path: output.id for output in self._outputs}
+
+    def _sort_key(self, output: Output) -> _SortKey:
+        # Batch ids grow with time, so the negated id puts the newest batch first. The output
+        # id is last only to make keys unique.
+        job = self.job_of(output)
+        batch_id = job.batch_id if job is not None else 0
+        return (-batch_id, output.job_id, output.index, output.id)
 
     # Lookups ----------------------------------------------------------------------------------
+
+    def row_of(self, output_id: int) -> int | None:
+        key = self._key_of.get(output_id)
+        if key is None:
+            return None
+        return bisect.bisect_left(self._keys, key)
 
     def output_at(self, row: int) -> Output:
         return self._outputs[row]
@@ -252,7 +281,8 @@ class GalleryModel(QAbstractListModel):
             self._thumbnails[path] = QPixmap.fromImage(image)
             while len(self._thumbnails) > THUMBNAIL_CACHE_LIMIT:
                 self._thumbnails.popitem(last=False)
-        row = self._rows_by_path.get(path)
+        output_id = self._id_by_path.get(path)
+        row = None if output_id is None else self.row_of(output_id)
         if row is not None:
             index = self.index(row, 0)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
@@ -298,7 +328,8 @@ class GalleryView(QListView):
         self.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._show_menu)
-        self.doubleClicked.connect(self._open_index)
+        # "activated" follows a double-click (or a single click where the platform activates
+        # on one) and Enter, so "doubleClicked" must not open the output as well.
         self.activated.connect(self._open_index)
 
     def paintEvent(self, event: QPaintEvent) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
 
@@ -19,7 +20,8 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from cmfy_desk.store import Job, JobStatus
 
 # The service reports no per-step progress, so a job's progress is the stage it has reached.
-# A running job shows a bar half full.
+# A running job shows a bar half full. Failed, cancelled and lost jobs have no entry and show
+# no bar, because a full bar would read as success.
 STAGE_PROGRESS: dict[JobStatus, int] = {
     JobStatus.DRAFT: 0,
     JobStatus.QUEUED: 0,
@@ -29,9 +31,6 @@ STAGE_PROGRESS: dict[JobStatus, int] = {
     JobStatus.DOWNLOADING: 90,
     JobStatus.SUCCEEDED: 100,
     JobStatus.PARTIAL: 100,
-    JobStatus.FAILED: 100,
-    JobStatus.CANCELLED: 100,
-    JobStatus.LOST: 100,
 }
 
 STATUS_COLORS: dict[JobStatus, str] = {
@@ -48,7 +47,7 @@ STATUS_COLORS: dict[JobStatus, str] = {
     JobStatus.LOST: "#8e24aa",
 }
 
-# Read by the job table's progress delegate: the stage's percentage.
+# Read by the job table's progress delegate: the stage's percentage, or None for no bar.
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
 # The Job object of a row, for actions on the selection.
 JOB_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -56,19 +55,21 @@ JOB_ROLE = Qt.ItemDataRole.UserRole + 2
 
 class Column(IntEnum):
     WORKFLOW = 0
-    SEED = 1
-    STATUS = 2
-    QUEUE_POSITION = 3
-    PROGRESS = 4
-    SUBMITTED = 5
-    STARTED = 6
-    FINISHED = 7
-    ERROR = 8
+    BATCH = 1
+    SEED = 2
+    STATUS = 3
+    QUEUE_POSITION = 4
+    PROGRESS = 5
+    SUBMITTED = 6
+    STARTED = 7
+    FINISHED = 8
+    ERROR = 9
 
 
 def _header_text(column: Column) -> str:
     texts = {
         Column.WORKFLOW: QCoreApplication.translate("JobTableModel", "Workflow"),
+        Column.BATCH: QCoreApplication.translate("JobTableModel", "Batch"),
         Column.SEED: QCoreApplication.translate("JobTableModel", "Seed"),
         Column.STATUS: QCoreApplication.translate("JobTableModel", "Status"),
         Column.QUEUE_POSITION: QCoreApplication.translate("JobTableModel", "Queue position"),
@@ -107,12 +108,27 @@ def _local_time(timestamp: float | None) -> str:
 
 class JobTableModel(QAbstractTableModel):
     """Jobs in queue order. ``update_job()`` changes one row in place or appends a new one,
-    so an event repaints one row and never resets the view."""
+    so an event repaints one row and never resets the view.
 
-    def __init__(self, jobs: list[Job] | None = None, parent: QObject | None = None) -> None:
+    ``batch_name(batch_id)`` returns the name of a batch for the Batch column, or None when it
+    is unknown. Names are cached per batch id until ``reload()``.
+    """
+
+    def __init__(
+        self,
+        jobs: list[Job] | None = None,
+        parent: QObject | None = None,
+        *,
+        batch_name: Callable[[int], str | None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self._jobs: list[Job] = []
         self._rows: dict[int, int] = {}
+        # Ids of the jobs of each batch that are not final, to tell when a batch has finished
+        # without a pass over every row.
+        self._unfinished: dict[int, set[int]] = {}
+        self._batch_name = batch_name or (lambda _batch_id: None)
+        self._batch_names: dict[int, str] = {}
         self._icons: dict[JobStatus, QIcon] = {}
         if jobs:
             self._set_jobs(jobs)
@@ -123,6 +139,7 @@ class JobTableModel(QAbstractTableModel):
         """Replace every row, as when the window connects to another engine."""
         self.beginResetModel()
         self._set_jobs(jobs)
+        self._batch_names.clear()
         self.endResetModel()
 
     def update_job(self, job: Job) -> None:
@@ -130,17 +147,29 @@ class JobTableModel(QAbstractTableModel):
         row = self._rows.get(job.id)
         if row is not None:
             self._jobs[row] = job
+            self._track_finish(job)
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1), [])
             return
         row = len(self._jobs)
         self.beginInsertRows(QModelIndex(), row, row)
         self._jobs.append(job)
         self._rows[job.id] = row
+        self._track_finish(job)
         self.endInsertRows()
 
     def _set_jobs(self, jobs: list[Job]) -> None:
         self._jobs = list(jobs)
         self._rows = {job.id: row for row, job in enumerate(self._jobs)}
+        self._unfinished = {}
+        for job in self._jobs:
+            self._track_finish(job)
+
+    def _track_finish(self, job: Job) -> None:
+        unfinished = self._unfinished.setdefault(job.batch_id, set())
+        if job.is_final:
+            unfinished.discard(job.id)
+        else:
+            unfinished.add(job.id)
 
     # Lookups ----------------------------------------------------------------------------------
 
@@ -150,8 +179,25 @@ class JobTableModel(QAbstractTableModel):
     def row_of(self, job_id: int) -> int | None:
         return self._rows.get(job_id)
 
+    def job(self, job_id: int) -> Job | None:
+        row = self._rows.get(job_id)
+        return None if row is None else self._jobs[row]
+
     def jobs(self) -> list[Job]:
         return list(self._jobs)
+
+    def batch_finished(self, batch_id: int) -> bool:
+        """Return whether every job of the batch shown in the table is in a final state."""
+        return batch_id in self._unfinished and not self._unfinished[batch_id]
+
+    def batch_name(self, batch_id: int) -> str | None:
+        name = self._batch_names.get(batch_id)
+        if name is None:
+            name = self._batch_name(batch_id)
+            # An unknown name is asked for again later: the engine may not be started yet.
+            if name is not None:
+                self._batch_names[batch_id] = name
+        return name
 
     # Qt model interface -----------------------------------------------------------------------
 
@@ -171,7 +217,7 @@ class JobTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and section == Column.PROGRESS:
             return self.tr(
                 "Progress by stage (queued, submitted, running, downloading, done): the service "
-                "reports no per-step progress."
+                "reports no per-step progress. Failed, cancelled and lost jobs show no bar."
             )
         return None
 
@@ -196,7 +242,7 @@ class JobTableModel(QAbstractTableModel):
         ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == PROGRESS_ROLE:
-            return STAGE_PROGRESS[job.status]
+            return STAGE_PROGRESS.get(job.status)
         if role == JOB_ROLE:
             return job
         return None
@@ -205,14 +251,21 @@ class JobTableModel(QAbstractTableModel):
         match column:
             case Column.WORKFLOW:
                 return f"{job.workflow_name} #{job.position + 1}"
+            case Column.BATCH:
+                return self.batch_name(job.batch_id) or ""
             case Column.SEED:
                 return "" if job.seed is None else str(job.seed)
             case Column.STATUS:
                 return status_text(job.status)
             case Column.QUEUE_POSITION:
-                return "" if job.queue_position is None else str(job.queue_position)
+                # The position is that of the service's queue, which a job has left once it
+                # runs or ends, whatever the row still stores.
+                if job.status is not JobStatus.SUBMITTED or job.queue_position is None:
+                    return ""
+                return str(job.queue_position)
             case Column.PROGRESS:
-                return f"{STAGE_PROGRESS[job.status]} %"
+                progress = STAGE_PROGRESS.get(job.status)
+                return "" if progress is None else f"{progress} %"
             case Column.SUBMITTED:
                 return _local_time(job.submitted_at)
             case Column.STARTED:
@@ -226,8 +279,11 @@ class JobTableModel(QAbstractTableModel):
     def _tooltip(self, job: Job) -> str:
         lines = [
             self.tr("Job {id}: {status}").format(id=job.id, status=status_text(job.status)),
-            self.tr("Attempts: {count}").format(count=job.attempts),
         ]
+        batch = self.batch_name(job.batch_id)
+        if batch:
+            lines.append(self.tr("Batch: {name}").format(name=batch))
+        lines.append(self.tr("Attempts: {count}").format(count=job.attempts))
         if job.remote_id:
             lines.append(self.tr("Remote id: {id}").format(id=job.remote_id))
         if job.error_code:

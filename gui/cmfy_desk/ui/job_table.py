@@ -21,9 +21,11 @@ from cmfy_desk.store import Job
 from cmfy_desk.ui.job_model import PROGRESS_ROLE, Column, JobTableModel
 
 COLUMN_WIDTHS = {
-    Column.WORKFLOW: 200,
+    Column.WORKFLOW: 180,
+    # Fits a batch name such as "sd15_txt2img 2026-12-04 20-18-06".
+    Column.BATCH: 240,
     Column.SEED: 150,
-    Column.STATUS: 120,
+    Column.STATUS: 110,
     Column.QUEUE_POSITION: 110,
     Column.PROGRESS: 130,
     Column.SUBMITTED: 80,
@@ -33,7 +35,8 @@ COLUMN_WIDTHS = {
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Draws the Progress column as a progress bar filled to the job's stage."""
+    """Draws the Progress column as a progress bar filled to the job's stage, and nothing for
+    jobs that failed, were cancelled or were lost."""
 
     def paint(
         self,
@@ -60,6 +63,17 @@ class ProgressDelegate(QStyledItemDelegate):
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
 
 
+class MiddleElideDelegate(QStyledItemDelegate):
+    """Elides text in the middle, so that a cut name keeps its end: the "#3" of a job, the
+    creation time of a batch."""
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+
+
 class JobTableView(QTableView):
     """The job table. ``menu_actions`` fill its context menu; None entries are separators."""
 
@@ -74,9 +88,15 @@ class JobTableView(QTableView):
         self._menu_actions = menu_actions
         self.setModel(model)
         self.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self))
+        names = MiddleElideDelegate(self)
+        self.setItemDelegateForColumn(Column.WORKFLOW, names)
+        self.setItemDelegateForColumn(Column.BATCH, names)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setAlternatingRowColors(True)
+        # Rows are one line high. With wrapping on, Qt would wrap a long name at a space and
+        # cut the second line off.
+        self.setWordWrap(False)
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(26)
         header = self.horizontalHeader()

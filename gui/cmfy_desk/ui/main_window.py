@@ -21,18 +21,18 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QLabel,
     QMainWindow,
     QSplitter,
 )
 
-from cmfy_desk.app import Engine, EngineError
+from cmfy_desk.app import SANDBOX_CONNECTION, Engine, EngineError
 from cmfy_desk.keystore import ApiKeyStore
 from cmfy_desk.paths import bundled_workflows
 from cmfy_desk.scheduler import Notice
 from cmfy_desk.scheduler.events import NoticeLevel
 from cmfy_desk.settings import Settings
 from cmfy_desk.store import FINAL_STATUSES, Job, Output, StoreError
+from cmfy_desk.ui.batch_summary import batch_summary
 from cmfy_desk.ui.connection import connection_from_settings, output_root_from_settings
 from cmfy_desk.ui.dialogs import BatchDialog, SettingsDialog, open_about_box
 from cmfy_desk.ui.engine_signals import EngineSignals
@@ -41,6 +41,8 @@ from cmfy_desk.ui.job_model import JobTableModel
 from cmfy_desk.ui.job_table import JobTableView
 from cmfy_desk.ui.notices import NoticePanel
 from cmfy_desk.ui.queue_area import QueueArea
+from cmfy_desk.ui.quit_guard import QuitGuard
+from cmfy_desk.ui.status_bar import WindowStatusBar
 from cmfy_desk.ui.tasks import WindowTasks
 from cmfy_desk.ui.viewer import ImageViewer
 from cmfy_desk.ui.workflow_files import load_workflows
@@ -50,13 +52,15 @@ log = logging.getLogger(__name__)
 
 STATUS_REFRESH_MS = 500
 ERROR_FLASH_MS = 10_000
+INFO_FLASH_MS = 5_000
 
 
 class MainWindow(QMainWindow):
     """The window over one engine. ``engine`` is None when none could start (no API key yet,
     or ``start_error``). The window then shows a notice and starts one when Settings change.
 
-    ``closed`` is emitted from the close event; the caller then awaits ``shutdown()``.
+    ``closed`` is emitted from the close event; the caller then awaits ``shutdown()``. While
+    jobs are running, ``quit_guard`` requests confirmation, and the window closes only on Quit.
     """
 
     closed = Signal()
@@ -88,17 +92,27 @@ class MainWindow(QMainWindow):
         # Settings accepted twice in a row must not start two engines at once.
         self._restart_lock = asyncio.Lock()
         self._connecting = False
-        self._viewers: list[ImageViewer] = []
+        self._viewers: dict[int, ImageViewer] = {}
+        self.quit_guard = QuitGuard(
+            self,
+            lambda: self.job_model.jobs(),
+            lambda: self.engine is not None and self.engine.connection.kind == SANDBOX_CONNECTION,
+            self.close,
+        )
+        # Batches whose end was announced in this session, so that a retried job that ends
+        # again does not announce its batch twice.
+        self._announced_batches: set[int] = set()
 
-        self.setWindowTitle(self.tr("Cmfy Desk – demo") if demo else self.tr("Cmfy Desk"))
+        # X11 appends " — <application display name>" to a title that does not end with it.
+        self.setWindowTitle(self.tr("Demo — Cmfy Desk") if demo else self.tr("Cmfy Desk"))
         self.setAcceptDrops(True)
         self.resize(1200, 800)
 
         self.signals = EngineSignals(self)
         self.loader = ImageLoader(self)
-        self.job_model = JobTableModel(parent=self)
+        self.job_model = JobTableModel(parent=self, batch_name=self._find_batch_name)
         self.gallery_model = GalleryModel(self.loader, describe_job=self._find_job, parent=self)
-        self.signals.jobChanged.connect(self.job_model.update_job)
+        self.signals.jobChanged.connect(self._on_job_changed)
         self.signals.outputSaved.connect(self.gallery_model.add_output)
         self.signals.notice.connect(self._on_engine_notice)
 
@@ -108,6 +122,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self._restore_geometry()
+        # The saved state may show the notice dock. Empty, it is only space taken from the
+        # queue, so it stays hidden until the first notice.
+        self.notice_dock.hide()
 
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_REFRESH_MS)
@@ -157,6 +174,7 @@ class MainWindow(QMainWindow):
     def _build_notices(self) -> None:
         self.notices = NoticePanel()
         self.notices.added.connect(self._flash_error)
+        self.notices.cleared.connect(self._hide_empty_notices)
         self.notice_dock = QDockWidget(self.tr("Notices"), self)
         self.notice_dock.setObjectName("notices")
         self.notice_dock.setWidget(self.notices)
@@ -214,10 +232,10 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.about_action)
 
     def _build_status_bar(self) -> None:
-        self.connection_label = QLabel()
-        self.limits_label = QLabel()
-        self.statusBar().addPermanentWidget(self.connection_label)
-        self.statusBar().addPermanentWidget(self.limits_label)
+        self.status_bar = WindowStatusBar()
+        self.setStatusBar(self.status_bar)
+        self.connection_label = self.status_bar.connection_label
+        self.limits_label = self.status_bar.limits_label
 
     # Engine -----------------------------------------------------------------------------------
 
@@ -230,12 +248,43 @@ class MainWindow(QMainWindow):
         self.refresh_status()
 
     def _find_job(self, job_id: int) -> Job | None:
-        if self.engine is None:
-            return None
+        job = self.job_model.job(job_id)
+        if job is not None or self.engine is None:
+            return job
         try:
             return self.engine.store.get_job(job_id)
         except (KeyError, EngineError):
             return None
+
+    def _find_batch_name(self, batch_id: int) -> str | None:
+        if self.engine is None:
+            return None
+        try:
+            return self.engine.store.get_batch(batch_id).name
+        except (KeyError, EngineError):
+            return None
+
+    def _on_job_changed(self, job: Job) -> None:
+        self.job_model.update_job(job)
+        if job.is_final and self.job_model.batch_finished(job.batch_id):
+            self._announce_batch(job.batch_id)
+
+    def _announce_batch(self, batch_id: int) -> None:
+        """Add a notice with the outcome of a batch whose jobs have all ended."""
+        if batch_id in self._announced_batches or self.engine is None:
+            return
+        try:
+            jobs = self.engine.store.jobs_of_batch(batch_id)
+        except EngineError:
+            return
+        # The table may lag the store by an event, so the store has the last word.
+        name = self.job_model.batch_name(batch_id) or str(batch_id)
+        text = batch_summary(name, jobs)
+        if text is None:
+            return
+        self._announced_batches.add(batch_id)
+        self.notify(NoticeLevel.INFO, text)
+        self.status_bar.show_message(text, INFO_FLASH_MS)
 
     async def _restart_engine(self) -> None:
         """Stop the engine and start one with the connection and folder the settings give."""
@@ -314,8 +363,13 @@ class MainWindow(QMainWindow):
         )
 
     def notify(self, level: NoticeLevel, text: str) -> None:
-        """Show a message in the notice panel; errors also flash in the status bar."""
-        if not self.notice_dock.isVisible() and level is not NoticeLevel.INFO:
+        """Show a message in the notice panel. Errors also flash in the status bar.
+
+        The first notice shows the hidden panel, and so does every warning and error. Info
+        notices after the first leave it hidden when the person has closed it.
+        """
+        first = not self.notices.messages()
+        if self.notice_dock.isHidden() and (first or level is not NoticeLevel.INFO):
             self.notice_dock.show()
         self.notices.add(level, text)
 
@@ -324,7 +378,10 @@ class MainWindow(QMainWindow):
 
     def _flash_error(self, level: str, text: str) -> None:
         if level == NoticeLevel.ERROR:
-            self.statusBar().showMessage(text, ERROR_FLASH_MS)
+            self.status_bar.show_message(text, ERROR_FLASH_MS)
+
+    def _hide_empty_notices(self) -> None:
+        self.notice_dock.hide()
 
     def _update_empty_state(self) -> None:
         self.queue_area.set_empty(self.job_model.rowCount() == 0)
@@ -461,12 +518,23 @@ class MainWindow(QMainWindow):
     # Other windows ----------------------------------------------------------------------------
 
     def open_viewer(self, output: Output) -> None:
-        viewer = ImageViewer(output, self.gallery_model.job_of(output), self.loader, self)
-        viewer.destroyed.connect(
-            lambda: self._viewers.remove(viewer) if viewer in self._viewers else None
-        )
-        self._viewers.append(viewer)
+        """Show ``output`` in a viewer window, raising the one already open for it."""
+        viewer = self._viewers.get(output.id)
+        # A closed viewer is only waiting for its deferred deletion.
+        if viewer is None or not viewer.isVisible():
+            viewer = ImageViewer(output, self.gallery_model.job_of(output), self.loader, self)
+            viewer.destroyed.connect(lambda: self._forget_viewer(output.id, viewer))
+            self._viewers[output.id] = viewer
         viewer.show()
+        viewer.raise_()
+        viewer.activateWindow()
+
+    def viewers(self) -> list[ImageViewer]:
+        return list(self._viewers.values())
+
+    def _forget_viewer(self, output_id: int, viewer: ImageViewer) -> None:
+        if self._viewers.get(output_id) is viewer:
+            del self._viewers[output_id]
 
     def open_settings(self) -> None:
         if self.settings_dialog is not None:
@@ -519,13 +587,16 @@ class MainWindow(QMainWindow):
             log.warning("Saving settings to %s failed: %s", self.settings.path, exc)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.quit_guard.allows_close():
+            event.ignore()
+            return
         self.settings.set(
             "window.geometry", base64.b64encode(bytes(self.saveGeometry().data())).decode("ascii")
         )
         self.settings.set(
             "window.state", base64.b64encode(bytes(self.saveState().data())).decode("ascii")
         )
-        for viewer in list(self._viewers):
+        for viewer in self.viewers():
             viewer.close()
         event.accept()
         self.closed.emit()

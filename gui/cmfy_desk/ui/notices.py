@@ -73,21 +73,22 @@ class NoticePanel(QWidget):
     """A list of notices, newest on top, with a Clear button.
 
     ``added(level, text)`` is emitted for each new notice, so the window can flash errors in
-    its status bar.
+    its status bar. ``cleared()`` is emitted when the Clear button empties the list.
     """
 
     added = Signal(str, str)
+    cleared = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._rows: list[_NoticeRow] = []
 
         self._count_label = QLabel()
-        clear = QPushButton(self.tr("Clear"))
-        clear.clicked.connect(self.clear)
+        self.clear_button = QPushButton(self.tr("Clear"))
+        self.clear_button.clicked.connect(self._clear_clicked)
         header = QHBoxLayout()
         header.addWidget(self._count_label, 1)
-        header.addWidget(clear)
+        header.addWidget(self.clear_button)
 
         self._list = QWidget()
         self._list_layout = QVBoxLayout(self._list)
@@ -123,6 +124,10 @@ class NoticePanel(QWidget):
             row.deleteLater()
         self._rows.clear()
         self._update_count()
+
+    def _clear_clicked(self) -> None:
+        self.clear()
+        self.cleared.emit()
 
     def messages(self) -> list[tuple[NoticeLevel, str]]:
         """Return the notices shown, newest first."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QImage, QPixmap, QResizeEvent
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -23,7 +23,8 @@ from cmfy_desk.ui.gallery import ImageLoader, open_containing_folder
 
 class ImageViewer(QWidget):
     """A separate, non-modal window for one output. The image is decoded on the loader's
-    threads, and the window shows "Loading…" until it is ready."""
+    threads, and the window shows "Loading…" until it is ready. Esc and the platform's Close
+    keys (Ctrl+W, Ctrl+F4 or Cmd+W) close it."""
 
     def __init__(
         self, output: Output, job: Job | None, loader: ImageLoader, parent: QWidget | None = None
@@ -32,7 +33,17 @@ class ImageViewer(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.output = output
         self._pixmap: QPixmap | None = None
-        self.setWindowTitle(self.tr("{name} – Cmfy Desk").format(name=Path(output.local_path).name))
+        # Ending in the application name keeps X11 from appending it a second time.
+        self.setWindowTitle(self.tr("{name} — Cmfy Desk").format(name=Path(output.local_path).name))
+        close_action = QAction(self.tr("Close"), self)
+        close_action.setShortcuts(
+            [
+                *QKeySequence.keyBindings(QKeySequence.StandardKey.Close),
+                QKeySequence(Qt.Key.Key_Escape),
+            ]
+        )
+        close_action.triggered.connect(self.close)
+        self.addAction(close_action)
 
         self._image_label = QLabel(self.tr("Loading…"))
         self._image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
