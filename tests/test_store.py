@@ -99,3 +99,45 @@ def test_output_recorded_once_per_index(tmp_path: Path) -> None:
     outputs = store.outputs(ids[0])
     assert len(outputs) == 1
     assert outputs[0].size == 20
+
+
+def test_version_1_database_is_migrated(tmp_path: Path) -> None:
+    from cmfy_desk.store.migrations import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.executescript(MIGRATIONS[0] + ";PRAGMA user_version = 1;")
+    connection.execute(
+        "INSERT INTO batches (id, name, workflow_name, workflow_path, connection, count,"
+        " seed_mode, output_dir, created_at) VALUES (1, 'b', 'w', 'p', 'c', 1, 'fixed', 'o', 0)"
+    )
+    connection.execute(
+        "INSERT INTO jobs (batch_id, position, connection, workflow_name, prompt_json,"
+        " prompt_hash, status, idempotency_key, created_at, updated_at)"
+        " VALUES (1, 0, 'c', 'w', '{}', 'h', 'queued', 'k', 0, 0)"
+    )
+    connection.commit()
+    connection.close()
+    store = Store.open(path)
+    assert store.schema_version == SCHEMA_VERSION
+    job = store.jobs()[0]
+    assert job.parameters == {}
+    assert job.idempotency_key == "k"
+
+
+def test_job_parameters_are_recorded(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db.sqlite3")
+    _batch, jobs = store.add_batch(
+        name="b",
+        workflow_name="wf",
+        workflow_path="/wf.json",
+        connection="sandbox",
+        seed_mode="fixed",
+        output_dir="b",
+        jobs=[({"1": {}}, "h", 1), ({"1": {}}, "h", 2)],
+        parameters=[{"seed": 1, "prompt": "a fox"}, {"seed": 2, "prompt": "a cat"}],
+    )
+    assert [job.parameters for job in jobs] == [
+        {"seed": 1, "prompt": "a fox"},
+        {"seed": 2, "prompt": "a cat"},
+    ]

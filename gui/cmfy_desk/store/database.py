@@ -120,8 +120,12 @@ class Store:
         seed_mode: str,
         output_dir: str,
         jobs: Sequence[tuple[dict[str, Any], str, int | None]],
+        parameters: Sequence[dict[str, Any]] | None = None,
     ) -> tuple[Batch, list[Job]]:
-        """Insert a batch and its jobs (prompt, prompt hash, seed) as QUEUED, in one transaction."""
+        """Insert a batch and its jobs (prompt, prompt hash, seed) as QUEUED, in one transaction.
+
+        ``parameters``, one mapping per job, records the values that made each job.
+        """
         now = time.time()
         with self._transaction():
             cursor = self._db.execute(
@@ -140,10 +144,11 @@ class Store:
             )
             batch_id = int(cursor.lastrowid or 0)
             for position, (prompt, prompt_hash, seed) in enumerate(jobs):
+                job_parameters = parameters[position] if parameters else {}
                 cursor = self._db.execute(
                     "INSERT INTO jobs (batch_id, position, connection, workflow_name,"
                     " prompt_json, prompt_hash, seed, status, idempotency_key, created_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " updated_at, parameters_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         batch_id,
                         position,
@@ -156,6 +161,7 @@ class Store:
                         new_idempotency_key(),
                         now,
                         now,
+                        json.dumps(job_parameters),
                     ),
                 )
                 self._add_event(int(cursor.lastrowid or 0), JobStatus.QUEUED, None, now)
@@ -316,6 +322,7 @@ def _job_from_row(row: sqlite3.Row) -> Job:
     values = dict(row)
     values["prompt"] = json.loads(values.pop("prompt_json"))
     values["status"] = JobStatus(values["status"])
+    values["parameters"] = json.loads(values.pop("parameters_json"))
     return Job(**values)
 
 

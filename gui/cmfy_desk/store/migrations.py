@@ -67,6 +67,21 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (job_id, idx)
     );
     """,
+    # Version 2: the values that made each job, and the model library (one canonical URL per
+    # model, because the service's node cache matches model URLs exactly).
+    """
+    ALTER TABLE jobs ADD COLUMN parameters_json TEXT NOT NULL DEFAULT '{}';
+    CREATE TABLE model_library (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        url TEXT NOT NULL UNIQUE,
+        folder TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'user',
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX model_library_file ON model_library(file_name);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

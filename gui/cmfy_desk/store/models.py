@@ -95,6 +95,7 @@ class Job:
     remote_completed_at: str | None
     execution_time_ms: int | None
     updated_at: float
+    parameters: dict[str, Any]
 
     @property
     def is_final(self) -> bool:
