@@ -20,10 +20,12 @@ from cmfy_desk.outputs.download import Downloader
 from cmfy_desk.outputs.naming import batch_folder_name
 from cmfy_desk.sandbox import SandboxConfig, SandboxServer
 from cmfy_desk.scheduler import EngineEvent, JobChanged, Scheduler, SchedulerOptions
+from cmfy_desk.scheduler.failures import FailureCause, group_failures
+from cmfy_desk.scheduler.ordering import model_key
 from cmfy_desk.store import FINAL_STATUSES, Batch, Job, JobStatus, Store
 from cmfy_desk.workflows.batch import SeedMode, expand_batch
 from cmfy_desk.workflows.formats import LoadedWorkflow
-from cmfy_desk.workflows.graph import graph_hash
+from cmfy_desk.workflows.graph import graph_hash, model_urls
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,14 @@ class EngineStatus:
     requests_last_minute: int
     rate_limit: int
     paused: bool
+
+
+@dataclass(frozen=True)
+class BatchEstimate:
+    """Jobs of a batch not yet final, and the expected finish time (Unix seconds) if known."""
+
+    jobs_left: int
+    finish_at: float | None
 
 
 class EngineError(RuntimeError):
@@ -112,6 +122,7 @@ class Engine:
             self._client,
             self._downloader,
             self._dispatch,
+            connection=self.connection.label,
             options=self._options,
             batch_ids=self._batch_ids,
         )
@@ -193,6 +204,7 @@ class Engine:
         if root.is_dir():
             taken |= {entry.name for entry in root.iterdir()}
         folder = batch_folder_name(workflow.name, time.time(), taken)
+        keys = [model_key(model_urls(spec.graph)) for spec in specs]
         batch, jobs = self.store.add_batch(
             name=folder,
             workflow_name=workflow.name,
@@ -201,6 +213,7 @@ class Engine:
             seed_mode=str(seed_mode),
             output_dir=str(root / folder),
             jobs=[(spec.graph, graph_hash(spec.graph), spec.seed) for spec in specs],
+            model_keys=keys,
         )
         if self._batch_ids is not None:
             self._batch_ids.add(batch.id)
@@ -216,6 +229,74 @@ class Engine:
 
     def retry(self, job_id: int) -> None:
         self.scheduler.retry(job_id)
+
+    async def cancel_queued(self, batch_id: int | None = None) -> int:
+        """Cancel every queued job (of one batch, or all), leaving submitted ones running."""
+        jobs = self.store.jobs(
+            statuses=[JobStatus.QUEUED], batch_ids=None if batch_id is None else [batch_id]
+        )
+        for job in jobs:
+            await self.scheduler.cancel(job.id)
+        return len(jobs)
+
+    def retry_failed(self, batch_id: int, cause: FailureCause | None = None) -> int:
+        """Queue again the failed, lost and partial jobs of a batch (of one cause, or all)."""
+        groups = self.failure_groups(batch_id)
+        retried = 0
+        for group_cause, jobs in groups.items():
+            if group_cause is FailureCause.CANCELLED or (cause and group_cause is not cause):
+                continue
+            for job in jobs:
+                self.scheduler.retry(job.id)
+                retried += 1
+        return retried
+
+    def failure_groups(self, batch_id: int) -> dict[FailureCause, list[Job]]:
+        return group_failures(self.store.jobs_of_batch(batch_id))
+
+    def set_priority(self, job_ids: list[int], priority: int) -> None:
+        self.store.set_job_priority(job_ids, priority)
+        self._announce(job_ids)
+
+    def set_batch_priority(self, batch_id: int, priority: int) -> None:
+        self.store.set_batch_priority(batch_id, priority)
+        self._announce([job.id for job in self.store.jobs_of_batch(batch_id)])
+
+    def move_jobs(self, job_ids: list[int], to: str) -> None:
+        """Move jobs to the ``"top"`` or ``"bottom"`` of the queue."""
+        self.store.move_jobs(job_ids, to=to)
+        self._announce(job_ids)
+
+    def move_jobs_before(self, job_ids: list[int], before_job_id: int | None) -> None:
+        self.store.move_jobs_before(job_ids, before_job_id)
+        self._announce(job_ids)
+
+    def pause_batch(self, batch_id: int) -> None:
+        self.store.set_batch_paused(batch_id, True)
+
+    def resume_batch(self, batch_id: int) -> None:
+        self.scheduler.resume_batch(batch_id)
+
+    def batch_estimate(self, batch_id: int) -> BatchEstimate:
+        """Return the jobs left in a batch and when they should be done, from how long the
+        last finished jobs on this connection took."""
+        jobs = self.store.jobs_of_batch(batch_id)
+        left = sum(1 for job in jobs if job.status not in FINAL_STATUSES)
+        recent = [
+            job.finished_at - job.submitted_at
+            for job in self.store.recent_finished(self.connection.label, limit=20)
+            if job.finished_at and job.submitted_at
+        ]
+        if not left or not recent:
+            return BatchEstimate(left, None)
+        slots = max(1, self._client.limits.concurrent_limit if self._client else 1)
+        seconds = sum(recent) / len(recent) * left / slots
+        return BatchEstimate(left, time.time() + seconds)
+
+    def _announce(self, job_ids: list[int]) -> None:
+        for job_id in job_ids:
+            self._dispatch(JobChanged(self.store.get_job(job_id)))
+        self.scheduler.wake()
 
     def status(self) -> EngineStatus:
         client = self._client

@@ -30,6 +30,7 @@ from cmfy_desk.backends.errors import (
 from cmfy_desk.outputs.download import Downloader, DownloadError, SavedFile
 from cmfy_desk.outputs.naming import UnsafePathError, output_file_name
 from cmfy_desk.scheduler.events import EngineEvent, JobChanged, Notice, NoticeLevel, OutputSaved
+from cmfy_desk.scheduler.ordering import CacheAwareOrder
 from cmfy_desk.store import FINAL_STATUSES, IN_FLIGHT_STATUSES, Job, JobStatus, Store
 from cmfy_desk.store.database import new_idempotency_key
 
@@ -42,6 +43,13 @@ class SchedulerOptions:
     retry_base_delay: float = 1.0  # seconds; doubles per attempt, with jitter
     retry_max_delay: float = 60.0
     download_attempts: int = 3
+    # A user cap on running jobs for this connection ("use at most 1 of my 2 slots"); None
+    # uses what the service allows.
+    max_running: int | None = None
+    start_paused: bool = False
+    # A batch is paused after this many of its jobs failed in a row; 0 never pauses.
+    failures_before_pause: int = 3
+    cache_aware: bool = True
 
 
 class Scheduler:
@@ -59,6 +67,7 @@ class Scheduler:
         downloader: Downloader,
         emit: Callable[[EngineEvent], None],
         *,
+        connection: str,
         options: SchedulerOptions | None = None,
         batch_ids: set[int] | None = None,
     ) -> None:
@@ -67,14 +76,17 @@ class Scheduler:
         self._downloader = downloader
         self._emit = emit
         self._options = options or SchedulerOptions()
+        self._connection = connection
         self._batch_ids = batch_ids
+        self._order = CacheAwareOrder(enabled=self._options.cache_aware)
+        self._failures_in_row: dict[int, int] = {}
         self._wakeup = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._in_flight: set[int] = set()
         self._cancel_requested: set[int] = set()
         self._hold_until = 0.0
-        self._paused = False
+        self._paused = self._options.start_paused
         self._service_rejects_extra = False
         self._rng = random.Random()
 
@@ -108,6 +120,10 @@ class Scheduler:
         next status read. After a 429 concurrent_limit_reached (the service rejects jobs
         beyond the running limit instead of queueing them) only the running limit."""
         running = max(1, self._client.limits.concurrent_limit)
+        cap = self._options.max_running
+        if cap is not None and cap > 0:
+            # Jobs waiting in the service's queue would start on the slots above the cap.
+            return min(running, cap)
         if self._service_rejects_extra:
             return running
         queue_room = self._client.limits.queue_limit
@@ -254,9 +270,8 @@ class Scheduler:
                 self._spawn(self._submit(job), f"submit-{job.id}")
 
     def _next_queued(self) -> Job | None:
-        for job in self._store.jobs(statuses=[JobStatus.QUEUED], batch_ids=self._batch_ids):
-            return job
-        return None
+        candidates = self._store.queued_candidates(self._connection, self._batch_ids)
+        return self._order.choose(candidates)
 
     async def _submit(self, job: Job) -> None:
         attempts = job.attempts
@@ -415,6 +430,8 @@ class Scheduler:
         for job in self._store.jobs(
             statuses=[*IN_FLIGHT_STATUSES, JobStatus.DOWNLOADING], batch_ids=self._batch_ids
         ):
+            if job.connection != self._connection:
+                continue
             if job.status is JobStatus.SUBMITTING:
                 # Unknown whether the request arrived: submitting again with the stored key
                 # returns the job the service already has, or creates it once.
@@ -445,12 +462,38 @@ class Scheduler:
 
     def _change(self, job_id: int, status: JobStatus, **fields: Any) -> Job:
         job = self._store.transition(job_id, status, **fields)
+        if status in (JobStatus.FAILED, JobStatus.SUCCEEDED, JobStatus.PARTIAL):
+            self._count_failures(job)
         if job.error_message and status in FINAL_STATUSES:
             log.info("Job %d -> %s: %s", job_id, status, job.error_message)
         else:
             log.info("Job %d -> %s", job_id, status)
         self._emit(JobChanged(job))
         return job
+
+    def _count_failures(self, job: Job) -> None:
+        limit = self._options.failures_before_pause
+        if job.status is not JobStatus.FAILED:
+            self._failures_in_row.pop(job.batch_id, None)
+            return
+        count = self._failures_in_row.get(job.batch_id, 0) + 1
+        self._failures_in_row[job.batch_id] = count
+        if limit and count == limit:
+            self._store.set_batch_paused(job.batch_id, True)
+            batch = self._store.get_batch(job.batch_id)
+            self._emit(
+                Notice(
+                    NoticeLevel.WARNING,
+                    f"Batch {batch.name} is paused: {count} of its jobs failed in a row, the "
+                    f"last with: {job.error_message}. Fix the cause, then resume the batch.",
+                    job.id,
+                )
+            )
+
+    def resume_batch(self, batch_id: int) -> None:
+        self._failures_in_row.pop(batch_id, None)
+        self._store.set_batch_paused(batch_id, False)
+        self.wake()
 
     def _finish_in_flight(self, job: Job, status: JobStatus, **fields: Any) -> None:
         self._in_flight.discard(job.id)

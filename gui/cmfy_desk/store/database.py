@@ -85,6 +85,11 @@ class Store:
         self._db.close()
 
     @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection (autocommit mode, rows as sqlite3.Row), for query modules."""
+        return self._db
+
+    @property
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
@@ -121,16 +126,21 @@ class Store:
         output_dir: str,
         jobs: Sequence[tuple[dict[str, Any], str, int | None]],
         parameters: Sequence[dict[str, Any]] | None = None,
+        model_keys: Sequence[str] | None = None,
+        priority: int = 0,
     ) -> tuple[Batch, list[Job]]:
         """Insert a batch and its jobs (prompt, prompt hash, seed) as QUEUED, in one transaction.
 
-        ``parameters``, one mapping per job, records the values that made each job.
+        ``parameters``, one mapping per job, records the values that made each job;
+        ``model_keys`` names each job's set of model URLs for cache-aware ordering. New jobs
+        go to the end of the queue.
         """
         now = time.time()
         with self._transaction():
             cursor = self._db.execute(
                 "INSERT INTO batches (name, workflow_name, workflow_path, connection, count,"
-                " seed_mode, output_dir, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " seed_mode, output_dir, created_at, priority)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     name,
                     workflow_name,
@@ -140,15 +150,19 @@ class Store:
                     seed_mode,
                     output_dir,
                     now,
+                    priority,
                 ),
             )
             batch_id = int(cursor.lastrowid or 0)
+            order = self._db.execute("SELECT COALESCE(MAX(queue_order), 0) FROM jobs").fetchone()[0]
             for position, (prompt, prompt_hash, seed) in enumerate(jobs):
                 job_parameters = parameters[position] if parameters else {}
+                model_key = model_keys[position] if model_keys else ""
                 cursor = self._db.execute(
                     "INSERT INTO jobs (batch_id, position, connection, workflow_name,"
                     " prompt_json, prompt_hash, seed, status, idempotency_key, created_at,"
-                    " updated_at, parameters_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " updated_at, parameters_json, model_key, priority, queue_order)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         batch_id,
                         position,
@@ -162,6 +176,9 @@ class Store:
                         now,
                         now,
                         json.dumps(job_parameters),
+                        model_key,
+                        priority,
+                        order + position + 1,
                     ),
                 )
                 self._add_event(int(cursor.lastrowid or 0), JobStatus.QUEUED, None, now)
@@ -172,11 +189,11 @@ class Store:
         row = self._db.execute("SELECT * FROM batches WHERE id = ?", (batch_id,)).fetchone()
         if row is None:
             raise KeyError(f"No batch {batch_id}")
-        return Batch(**dict(row))
+        return _batch_from_row(row)
 
     def batches(self) -> list[Batch]:
         rows = self._db.execute("SELECT * FROM batches ORDER BY id").fetchall()
-        return [Batch(**dict(row)) for row in rows]
+        return [_batch_from_row(row) for row in rows]
 
     def batch_folders(self) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT output_dir FROM batches")}
@@ -211,6 +228,109 @@ class Store:
 
     def jobs_of_batch(self, batch_id: int) -> list[Job]:
         return self.jobs(batch_ids=[batch_id])
+
+    def queued_candidates(
+        self, connection: str, batch_ids: Iterable[int] | None = None, limit: int = 32
+    ) -> list[Job]:
+        """Return the first ``limit`` queued jobs of ``connection`` in queue order (priority
+        first, then queue position), leaving out paused batches."""
+        clauses = ["jobs.status = ?", "jobs.connection = ?", "batches.paused = 0"]
+        values: list[Any] = [JobStatus.QUEUED.value, connection]
+        if batch_ids is not None:
+            ids = list(batch_ids)
+            clauses.append(f"jobs.batch_id IN ({','.join('?' * len(ids))})")
+            values.extend(ids)
+        rows = self._db.execute(
+            "SELECT jobs.* FROM jobs JOIN batches ON batches.id = jobs.batch_id"
+            f" WHERE {' AND '.join(clauses)}"
+            " ORDER BY jobs.priority DESC, jobs.queue_order, jobs.id LIMIT ?",
+            (*values, limit),
+        ).fetchall()
+        return [_job_from_row(row) for row in rows]
+
+    def recent_finished(self, connection: str, limit: int = 20) -> list[Job]:
+        """Return the last ``limit`` succeeded jobs of ``connection``, newest first."""
+        rows = self._db.execute(
+            "SELECT * FROM jobs WHERE status = ? AND connection = ?"
+            " ORDER BY finished_at DESC LIMIT ?",
+            (JobStatus.SUCCEEDED.value, connection, limit),
+        ).fetchall()
+        return [_job_from_row(row) for row in rows]
+
+    def count_jobs(self, status: JobStatus, connection: str | None = None) -> int:
+        if connection is None:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM jobs WHERE status = ?", (status.value,)
+            ).fetchone()
+        else:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM jobs WHERE status = ? AND connection = ?",
+                (status.value, connection),
+            ).fetchone()
+        return int(row[0])
+
+    def set_batch_priority(self, batch_id: int, priority: int) -> None:
+        """Give a batch and all its jobs ``priority`` (higher runs first)."""
+        with self._transaction():
+            self._db.execute("UPDATE batches SET priority = ? WHERE id = ?", (priority, batch_id))
+            self._db.execute(
+                "UPDATE jobs SET priority = ?, updated_at = ? WHERE batch_id = ?",
+                (priority, time.time(), batch_id),
+            )
+
+    def set_job_priority(self, job_ids: Iterable[int], priority: int) -> None:
+        ids = list(job_ids)
+        placeholders = ",".join("?" * len(ids))
+        with self._transaction():
+            self._db.execute(
+                f"UPDATE jobs SET priority = ?, updated_at = ? WHERE id IN ({placeholders})",
+                (priority, time.time(), *ids),
+            )
+
+    def set_batch_paused(self, batch_id: int, paused: bool) -> None:
+        with self._transaction():
+            self._db.execute("UPDATE batches SET paused = ? WHERE id = ?", (int(paused), batch_id))
+
+    def move_jobs(self, job_ids: Sequence[int], *, to: str) -> None:
+        """Move jobs to the ``"top"`` or ``"bottom"`` of the queue, keeping their own order."""
+        if to not in ("top", "bottom"):
+            raise ValueError(f"Unknown queue position {to!r}: expected 'top' or 'bottom'.")
+        with self._transaction():
+            low, high = self._db.execute(
+                "SELECT MIN(queue_order), MAX(queue_order) FROM jobs"
+            ).fetchone()
+            start = (low or 0) - len(job_ids) - 1 if to == "top" else (high or 0) + 1
+            now = time.time()
+            for offset, job_id in enumerate(job_ids):
+                self._db.execute(
+                    "UPDATE jobs SET queue_order = ?, updated_at = ? WHERE id = ?",
+                    (start + offset, now, job_id),
+                )
+
+    def move_jobs_before(self, job_ids: Sequence[int], before_job_id: int | None) -> None:
+        """Move jobs, in their given order, just before ``before_job_id`` (None: the end)."""
+        if before_job_id is None:
+            self.move_jobs(job_ids, to="bottom")
+            return
+        with self._transaction():
+            target = self._db.execute(
+                "SELECT queue_order FROM jobs WHERE id = ?", (before_job_id,)
+            ).fetchone()
+            if target is None:
+                raise KeyError(f"No job {before_job_id}")
+            previous = self._db.execute(
+                "SELECT MAX(queue_order) FROM jobs WHERE queue_order < ? AND id NOT IN"
+                f" ({','.join('?' * len(job_ids))})",
+                (target[0], *job_ids),
+            ).fetchone()[0]
+            low = previous if previous is not None else target[0] - 1
+            step = (target[0] - low) / (len(job_ids) + 1)
+            now = time.time()
+            for offset, job_id in enumerate(job_ids, start=1):
+                self._db.execute(
+                    "UPDATE jobs SET queue_order = ?, updated_at = ? WHERE id = ?",
+                    (low + step * offset, now, job_id),
+                )
 
     def transition(self, job_id: int, status: JobStatus, **fields: Any) -> Job:
         """Move a job to ``status`` (checked against ALLOWED_TRANSITIONS) and commit it."""
@@ -316,6 +436,12 @@ class _Transaction:
             self._db.execute("COMMIT")
         else:
             self._db.execute("ROLLBACK")
+
+
+def _batch_from_row(row: sqlite3.Row) -> Batch:
+    values = dict(row)
+    values["paused"] = bool(values["paused"])
+    return Batch(**values)
 
 
 def _job_from_row(row: sqlite3.Row) -> Job:

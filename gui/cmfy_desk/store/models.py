@@ -66,6 +66,8 @@ class Batch:
     seed_mode: str
     output_dir: str
     created_at: float
+    priority: int = 0
+    paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ class Job:
     execution_time_ms: int | None
     updated_at: float
     parameters: dict[str, Any]
+    priority: int = 0
+    queue_order: float = 0.0
+    model_key: str = ""
 
     @property
     def is_final(self) -> bool:

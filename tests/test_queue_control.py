@@ -1,0 +1,144 @@
+"""Queue control through the engine against the sandbox: caps, pauses, retries by cause."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from cmfy_desk.app import ConnectionConfig, Engine
+from cmfy_desk.scheduler import EngineEvent, Notice, SchedulerOptions
+from cmfy_desk.scheduler.failures import FailureCause
+from cmfy_desk.store import JobStatus
+from cmfy_desk.workflows.batch import SeedMode
+from cmfy_desk.workflows.formats import load_workflow_file
+from tests.helpers import running_sandbox, wait_for
+
+pytestmark = pytest.mark.asyncio
+
+
+def _engine(tmp_path: Path, base_url: str, api_key: str, **options: object) -> Engine:
+    return Engine(
+        tmp_path / "data" / "cmfy-desk.sqlite3",
+        tmp_path / "out",
+        ConnectionConfig(kind="cmfy", base_url=base_url, api_key=api_key),
+        options=SchedulerOptions(retry_base_delay=0.01, retry_max_delay=0.05, **options),  # type: ignore[arg-type]
+    )
+
+
+def _final(engine: Engine, batch_id: int) -> bool:
+    return not engine.unfinished_jobs({batch_id})
+
+
+async def test_batch_pauses_after_failures_in_row(
+    tmp_path: Path, bundled_workflow_paths: list[Path]
+) -> None:
+    workflow = load_workflow_file(bundled_workflow_paths[0])
+    events: list[EngineEvent] = []
+    async with running_sandbox(tmp_path, speed=50) as sandbox:
+        sandbox.faults.fail_jobs = 100
+        engine = _engine(tmp_path, sandbox.base_url, sandbox.api_key, max_running=1)
+        engine.subscribe(events.append)
+        await engine.start()
+        try:
+            batch, _ = engine.add_batch(workflow, 6, SeedMode.INCREMENT)
+            await wait_for(lambda: engine.store.get_batch(batch.id).paused)
+            await wait_for(lambda: engine.scheduler.in_flight == 0)
+            jobs = engine.store.jobs_of_batch(batch.id)
+            groups = engine.failure_groups(batch.id)
+        finally:
+            await engine.stop()
+    failed = [job for job in jobs if job.status is JobStatus.FAILED]
+    queued = [job for job in jobs if job.status is JobStatus.QUEUED]
+    assert len(failed) == 3
+    assert len(queued) == 3
+    assert list(groups) == [FailureCause.SERVER]
+    assert any(isinstance(e, Notice) and "paused" in e.message for e in events)
+
+
+async def test_retry_failed_by_cause_and_resume(
+    tmp_path: Path, bundled_workflow_paths: list[Path]
+) -> None:
+    workflow = load_workflow_file(bundled_workflow_paths[0])
+    async with running_sandbox(tmp_path, speed=50) as sandbox:
+        sandbox.faults.fail_jobs = 2
+        engine = _engine(tmp_path, sandbox.base_url, sandbox.api_key, max_running=1)
+        await engine.start()
+        try:
+            batch, _ = engine.add_batch(workflow, 4, SeedMode.INCREMENT)
+            await wait_for(lambda: _final(engine, batch.id))
+            assert engine.retry_failed(batch.id, FailureCause.VALIDATION) == 0
+            assert engine.retry_failed(batch.id, FailureCause.SERVER) == 2
+            await wait_for(lambda: _final(engine, batch.id))
+            jobs = engine.store.jobs_of_batch(batch.id)
+            estimate = engine.batch_estimate(batch.id)
+        finally:
+            await engine.stop()
+    assert [job.status for job in jobs] == [JobStatus.SUCCEEDED] * 4
+    assert estimate.jobs_left == 0
+
+
+async def test_user_cap_limits_jobs_in_flight(
+    tmp_path: Path, bundled_workflow_paths: list[Path]
+) -> None:
+    workflow = load_workflow_file(bundled_workflow_paths[0])
+    seen: list[int] = []
+    async with running_sandbox(tmp_path, speed=20) as sandbox:
+        engine = _engine(tmp_path, sandbox.base_url, sandbox.api_key, max_running=1)
+        engine.subscribe(lambda _event: seen.append(engine.scheduler.in_flight))
+        await engine.start()
+        try:
+            batch, _ = engine.add_batch(workflow, 4, SeedMode.INCREMENT)
+            await wait_for(lambda: _final(engine, batch.id))
+        finally:
+            await engine.stop()
+    assert max(seen) == 1
+
+
+async def test_cancel_queued_keeps_submitted(
+    tmp_path: Path, bundled_workflow_paths: list[Path]
+) -> None:
+    workflow = load_workflow_file(bundled_workflow_paths[0])
+    async with running_sandbox(tmp_path, speed=2) as sandbox:
+        engine = _engine(tmp_path, sandbox.base_url, sandbox.api_key, max_running=1)
+        await engine.start()
+        try:
+            batch, _ = engine.add_batch(workflow, 4, SeedMode.INCREMENT)
+            await wait_for(lambda: engine.scheduler.in_flight == 1)
+            await wait_for(
+                lambda: any(
+                    job.status is JobStatus.SUBMITTED or job.status is JobStatus.RUNNING
+                    for job in engine.store.jobs_of_batch(batch.id)
+                )
+            )
+            cancelled = await engine.cancel_queued(batch.id)
+            await wait_for(lambda: _final(engine, batch.id))
+            jobs = engine.store.jobs_of_batch(batch.id)
+        finally:
+            await engine.stop()
+    assert cancelled == 3
+    assert sorted(job.status for job in jobs) == sorted(
+        [JobStatus.SUCCEEDED] + [JobStatus.CANCELLED] * 3
+    )
+
+
+async def test_start_paused_submits_nothing(
+    tmp_path: Path, bundled_workflow_paths: list[Path]
+) -> None:
+    workflow = load_workflow_file(bundled_workflow_paths[0])
+    async with running_sandbox(tmp_path, speed=50) as sandbox:
+        engine = _engine(tmp_path, sandbox.base_url, sandbox.api_key, start_paused=True)
+        await engine.start()
+        try:
+            batch, _ = engine.add_batch(workflow, 2, SeedMode.INCREMENT)
+            # Give a wrongly running scheduler time to submit before looking.
+            await asyncio.sleep(0.3)
+            assert engine.scheduler.paused
+            assert sandbox.stats["jobs_created"] == 0
+            engine.scheduler.resume()
+            await wait_for(lambda: _final(engine, batch.id))
+        finally:
+            await engine.stop()
+        stats = sandbox.stats
+    assert stats["jobs_created"] == 2
