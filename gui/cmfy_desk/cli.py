@@ -53,7 +53,8 @@ def build_gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cmfy-desk",
         description="Run ComfyUI workflows in batches on cmfy.cloud or the built-in sandbox. "
-        "Other commands: 'cmfy-desk run --help' (headless), 'cmfy-desk sandbox --help'.",
+        "Other commands: 'cmfy-desk run --help' (headless), 'cmfy-desk resume --help', "
+        "'cmfy-desk sandbox --help'.",
     )
     parser.add_argument("--version", action="version", version=f"cmfy-desk {__version__}")
     parser.add_argument(
@@ -108,6 +109,27 @@ def build_run_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_resume_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cmfy-desk resume",
+        description="Finish the jobs the database still holds (queued, or cut short by a "
+        "crash), with the same recovery the window does at start. Exit status: 0 all of them "
+        "succeeded, 1 some failed, 2 bad usage.",
+    )
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--sandbox", action="store_true", help="run them on a new built-in sandbox")
+    target.add_argument(
+        "--base-url",
+        help="API base URL (default: the setting); the API key comes from $CMFY_API_KEY or "
+        "the keyring",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object per event instead of lines"
+    )
+    _add_data_dir(parser)
+    return parser
+
+
 def build_sandbox_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cmfy-desk sandbox",
@@ -147,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         options = build_run_parser().parse_args(args[1:])
         return run_command(options)
+    if args and args[0] == "resume":
+        from cmfy_desk.headless import resume_command
+
+        return resume_command(build_resume_parser().parse_args(args[1:]))
     if args and args[0] == "sandbox":
         from cmfy_desk.sandbox import run_sandbox_command
 

@@ -146,6 +146,17 @@ def _connection(options: argparse.Namespace, settings: Settings) -> ConnectionCo
     )
 
 
+def _jobs_can_progress(engine: Engine, batch_ids: set[int]) -> bool:
+    """Return whether some job of ``batch_ids`` is unfinished and not held by a pause."""
+    if engine.scheduler.paused:
+        return False
+    paused = {batch.id for batch in engine.store.batches() if batch.paused}
+    return any(
+        not (job.status is JobStatus.QUEUED and job.batch_id in paused)
+        for job in engine.unfinished_jobs(batch_ids)
+    )
+
+
 def _connection_problem(connection: ConnectionConfig) -> str | None:
     if connection.kind == SANDBOX_CONNECTION:
         return None
@@ -189,6 +200,26 @@ def run_command(options: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
 
 
+def resume_command(options: argparse.Namespace) -> int:
+    """Run ``cmfy-desk resume``: finish the unfinished jobs in the database; returns the exit
+    status (0 when all of them succeeded)."""
+    paths = resolve_paths(options.data_dir)
+    setup_logging(paths.log_dir, console_level=logging.ERROR)
+    settings = Settings(paths.settings_file)
+    options.plan = options.speed = None
+    connection = _connection(options, settings)
+    problem = _connection_problem(connection)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    output_root = Path(settings.get("output.folder") or paths.default_output_dir)
+    try:
+        return asyncio.run(_run(options, [], connection, paths.database, output_root))
+    except KeyboardInterrupt:
+        print("Interrupted; unfinished jobs stay in the database.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
 async def _run(
     options: argparse.Namespace,
     workflows: list[LoadedWorkflow],
@@ -198,8 +229,11 @@ async def _run(
 ) -> int:
     started = time.monotonic()
     reporter = _Reporter(sys.stdout, options.json)
+    # A run takes only the batches it creates; a resume (no workflows) takes every
+    # unfinished batch of the connection.
+    resuming = not workflows
     batch_ids: set[int] = set()
-    engine = Engine(database, output_root, connection, batch_ids=batch_ids)
+    engine = Engine(database, output_root, connection, batch_ids=None if resuming else batch_ids)
     engine.subscribe(reporter)
     try:
         await engine.start()
@@ -207,9 +241,15 @@ async def _run(
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        if resuming:
+            batch_ids.update(
+                job.batch_id
+                for job in engine.store.jobs()
+                if job.connection == connection.label and not job.is_final
+            )
         for workflow in workflows:
             engine.add_batch(workflow, options.count, SeedMode(options.seed_mode), options.seed)
-        while engine.unfinished_jobs(batch_ids) and not engine.scheduler.paused:
+        while _jobs_can_progress(engine, batch_ids):
             reporter.changed.clear()
             await reporter.changed.wait()
         jobs = engine.store.jobs(batch_ids=batch_ids)
