@@ -22,6 +22,7 @@ from cmfy_desk.sandbox import SandboxConfig, SandboxServer
 from cmfy_desk.scheduler import EngineEvent, JobChanged, Scheduler, SchedulerOptions
 from cmfy_desk.scheduler.failures import FailureCause, group_failures
 from cmfy_desk.scheduler.ordering import model_key
+from cmfy_desk.settings import Settings
 from cmfy_desk.store import FINAL_STATUSES, Batch, Job, JobStatus, Store
 from cmfy_desk.workflows.batch import SeedMode, expand_batch
 from cmfy_desk.workflows.formats import LoadedWorkflow
@@ -70,6 +71,16 @@ class BatchEstimate:
 
 class EngineError(RuntimeError):
     """The engine cannot start: no API key, or the database cannot be opened."""
+
+
+def scheduler_options(settings: Settings) -> SchedulerOptions:
+    """Return the scheduler's options from the queue settings."""
+    return SchedulerOptions(
+        max_running=settings.get("queue.max_running") or None,
+        start_paused=settings.get("queue.start_paused"),
+        failures_before_pause=settings.get("queue.failures_before_pause"),
+        cache_aware=settings.get("queue.cache_aware"),
+    )
 
 
 class Engine:

@@ -54,7 +54,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
         prog="cmfy-desk",
         description="Run ComfyUI workflows in batches on cmfy.cloud or the built-in sandbox. "
         "Other commands: 'cmfy-desk run --help' (headless), 'cmfy-desk resume --help', "
-        "'cmfy-desk sandbox --help'.",
+        "'cmfy-desk queue --help', 'cmfy-desk sandbox --help'.",
     )
     parser.add_argument("--version", action="version", version=f"cmfy-desk {__version__}")
     parser.add_argument(
@@ -130,6 +130,24 @@ def build_resume_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_queue_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cmfy-desk queue",
+        description="Export the queued jobs to a JSON file, or import such a file as new "
+        "queued batches (with new idempotency keys, so nothing is submitted twice).",
+    )
+    parser.add_argument("action", choices=("export", "import"))
+    parser.add_argument("file", type=Path, help="the queue file to write or read")
+    parser.add_argument(
+        "--connection",
+        default=None,
+        help="export only this connection's jobs, or send imported jobs there "
+        "('sandbox' or a base URL)",
+    )
+    _add_data_dir(parser)
+    return parser
+
+
 def build_sandbox_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cmfy-desk sandbox",
@@ -173,6 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cmfy_desk.headless import resume_command
 
         return resume_command(build_resume_parser().parse_args(args[1:]))
+    if args and args[0] == "queue":
+        from cmfy_desk.headless import queue_command
+
+        return queue_command(build_queue_parser().parse_args(args[1:]))
     if args and args[0] == "sandbox":
         from cmfy_desk.sandbox import run_sandbox_command
 

@@ -9,17 +9,25 @@ import logging
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from cmfy_desk.app import SANDBOX_CONNECTION, ConnectionConfig, Engine, EngineError
+from cmfy_desk.app import (
+    SANDBOX_CONNECTION,
+    ConnectionConfig,
+    Engine,
+    EngineError,
+    scheduler_options,
+)
 from cmfy_desk.backends.cmfy_cloud import check_base_url
 from cmfy_desk.keystore import ApiKeyStore, validate_api_key
 from cmfy_desk.logs import setup_logging
 from cmfy_desk.paths import resolve_paths
-from cmfy_desk.scheduler import EngineEvent, JobChanged, Notice, OutputSaved
+from cmfy_desk.scheduler import EngineEvent, JobChanged, Notice, OutputSaved, SchedulerOptions
+from cmfy_desk.scheduler.queue_file import QueueFileError, read_queue_file, write_queue_file
 from cmfy_desk.settings import Settings
-from cmfy_desk.store import FINAL_STATUSES, JobStatus
+from cmfy_desk.store import FINAL_STATUSES, JobStatus, Store, StoreError
 from cmfy_desk.workflows.batch import SeedMode
 from cmfy_desk.workflows.formats import LoadedWorkflow, WorkflowLoadError, load_workflow_file
 
@@ -194,10 +202,38 @@ def run_command(options: argparse.Namespace) -> int:
         print(f"error: cannot create the output folder {output_root}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return asyncio.run(_run(options, workflows, connection, paths.database, output_root))
+        run_options = replace(scheduler_options(settings), start_paused=False)
+        return asyncio.run(
+            _run(options, workflows, connection, paths.database, output_root, run_options)
+        )
     except KeyboardInterrupt:
         print("Interrupted; unfinished jobs stay in the database.", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def queue_command(options: argparse.Namespace) -> int:
+    """Run ``cmfy-desk queue export|import FILE``; returns the exit status."""
+    paths = resolve_paths(options.data_dir)
+    setup_logging(paths.log_dir, console_level=logging.ERROR)
+    try:
+        store = Store.open(paths.database)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if options.action == "export":
+            count = write_queue_file(store, options.file, options.connection)
+            print(f"Exported {count} queued jobs to {options.file}")
+        else:
+            batches = read_queue_file(store, options.file, options.connection)
+            jobs = sum(batch.count for batch in batches)
+            print(f"Imported {len(batches)} batches ({jobs} jobs) from {options.file}")
+    except (QueueFileError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        store.close()
+    return EXIT_OK
 
 
 def resume_command(options: argparse.Namespace) -> int:
@@ -214,7 +250,8 @@ def resume_command(options: argparse.Namespace) -> int:
         return EXIT_USAGE
     output_root = Path(settings.get("output.folder") or paths.default_output_dir)
     try:
-        return asyncio.run(_run(options, [], connection, paths.database, output_root))
+        run_options = replace(scheduler_options(settings), start_paused=False)
+        return asyncio.run(_run(options, [], connection, paths.database, output_root, run_options))
     except KeyboardInterrupt:
         print("Interrupted; unfinished jobs stay in the database.", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -226,6 +263,7 @@ async def _run(
     connection: ConnectionConfig,
     database: Path,
     output_root: Path,
+    options_for_run: SchedulerOptions,
 ) -> int:
     started = time.monotonic()
     reporter = _Reporter(sys.stdout, options.json)
@@ -233,7 +271,13 @@ async def _run(
     # unfinished batch of the connection.
     resuming = not workflows
     batch_ids: set[int] = set()
-    engine = Engine(database, output_root, connection, batch_ids=None if resuming else batch_ids)
+    engine = Engine(
+        database,
+        output_root,
+        connection,
+        batch_ids=None if resuming else batch_ids,
+        options=options_for_run,
+    )
     engine.subscribe(reporter)
     try:
         await engine.start()

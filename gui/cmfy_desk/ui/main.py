@@ -12,7 +12,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from cmfy_desk import APP_NAME, __version__
-from cmfy_desk.app import SANDBOX_CONNECTION, Engine, EngineError
+from cmfy_desk.app import SANDBOX_CONNECTION, Engine, EngineError, scheduler_options
 from cmfy_desk.keystore import ApiKeyStore
 from cmfy_desk.logs import setup_logging
 from cmfy_desk.paths import resolve_paths, resource_path
@@ -64,7 +64,7 @@ async def _main(options: argparse.Namespace) -> int:
     # Without a key the window opens anyway with a notice about it, and the engine starts
     # once Settings provide one.
     if config.kind == SANDBOX_CONNECTION or config.api_key:
-        engine = Engine(paths.database, output_root, config)
+        engine = Engine(paths.database, output_root, config, options=scheduler_options(settings))
         try:
             await engine.start()
         except (EngineError, StoreError, OSError) as exc:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QSplitter,
 )
 
-from cmfy_desk.app import SANDBOX_CONNECTION, Engine, EngineError
+from cmfy_desk.app import SANDBOX_CONNECTION, Engine, EngineError, scheduler_options
 from cmfy_desk.keystore import ApiKeyStore
 from cmfy_desk.paths import bundled_workflows
 from cmfy_desk.scheduler import Notice
@@ -296,7 +296,9 @@ class MainWindow(QMainWindow):
             self._attach(None)
             if old is not None:
                 await old.stop()
-            engine = Engine(self._database, output_root, config)
+            engine = Engine(
+                self._database, output_root, config, options=scheduler_options(self.settings)
+            )
             try:
                 await engine.start()
             except (EngineError, StoreError, OSError) as exc:
