@@ -1,10 +1,11 @@
 """Which queued job goes next: queue order, with jobs that share models sent together.
 
 The service routes a job to a GPU node that already holds its model URLs, and a node that
-has to download a model first costs 30–60 s for a large checkpoint. So among queued jobs of the
-same priority, a job whose set of model URLs matches one of the recently submitted jobs goes
-first. The reordering is bounded: a job passed over ``max_skips`` times is taken next, so no
-batch waits for ever behind a long run of another model set.
+has to download a model first costs 30–60 s for a large checkpoint. A slot frees when a job
+finishes, and the node that ran it holds that job's models. So among queued jobs of the same
+priority, a job whose set of model URLs matches a job that just finished goes first. The
+reordering is bounded: a job passed over ``max_skips`` times is taken next, so no batch waits
+for ever behind a long run of another model set.
 """
 
 from __future__ import annotations
@@ -28,14 +29,15 @@ class CacheAwareOrder:
     """Picks the next job among the head of the queue (the candidates, in queue order)."""
 
     def __init__(self, *, memory: int = 4, max_skips: int = 8, enabled: bool = True) -> None:
-        # Model keys of the last ``memory`` submissions, newest last: the sets most likely to
-        # be warm on some node.
+        # Model keys of the last ``memory`` finished jobs, newest last: the sets most likely to
+        # be warm on a node that is free now.
         self._recent: deque[str] = deque(maxlen=memory)
         self._skips: dict[int, int] = {}
         self.max_skips = max_skips
         self.enabled = enabled
 
     def remember(self, key: str) -> None:
+        """Note that a job with these models finished, so a node holding them is free."""
         if key:
             if key in self._recent:
                 self._recent.remove(key)
@@ -55,7 +57,6 @@ class CacheAwareOrder:
             if job.priority == chosen.priority:
                 self._skips[job.id] = self._skips.get(job.id, 0) + 1
         self._skips.pop(chosen.id, None)
-        self.remember(chosen.model_key)
         return chosen
 
     def _warm_choice(self, candidates: Sequence[Job]) -> Job | None:

@@ -227,6 +227,7 @@ class Scheduler:
                     )
             case "completed":
                 self._in_flight.discard(job_id)
+                self._order.remember(job.model_key)
                 job = self._change(
                     job_id,
                     JobStatus.DOWNLOADING,
