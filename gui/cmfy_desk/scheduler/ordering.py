@@ -14,7 +14,7 @@ import hashlib
 from collections import deque
 from collections.abc import Iterable, Sequence
 
-from cmfy_desk.store import Job
+from cmfy_desk.store import QueueEntry
 
 
 def model_key(urls: Iterable[str]) -> str:
@@ -43,7 +43,7 @@ class CacheAwareOrder:
                 self._recent.remove(key)
             self._recent.append(key)
 
-    def choose(self, candidates: Sequence[Job]) -> Job | None:
+    def choose(self, candidates: Sequence[QueueEntry]) -> QueueEntry | None:
         """Return the job to submit next, or None when there are no candidates."""
         if not candidates:
             return None
@@ -59,7 +59,7 @@ class CacheAwareOrder:
         self._skips.pop(chosen.id, None)
         return chosen
 
-    def _warm_choice(self, candidates: Sequence[Job]) -> Job | None:
+    def _warm_choice(self, candidates: Sequence[QueueEntry]) -> QueueEntry | None:
         head = candidates[0]
         same_priority = [job for job in candidates if job.priority == head.priority]
         if head.model_key and head.model_key in self._recent:

@@ -272,7 +272,8 @@ class Scheduler:
 
     def _next_queued(self) -> Job | None:
         candidates = self._store.queued_candidates(self._connection, self._batch_ids)
-        return self._order.choose(candidates)
+        chosen = self._order.choose(candidates)
+        return self._store.get_job(chosen.id) if chosen else None
 
     async def _submit(self, job: Job) -> None:
         attempts = job.attempts

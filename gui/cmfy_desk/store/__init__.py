@@ -10,6 +10,7 @@ from cmfy_desk.store.models import (
     Job,
     JobStatus,
     Output,
+    QueueEntry,
 )
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "Output",
+    "QueueEntry",
     "Store",
     "StoreError",
 ]

@@ -24,6 +24,7 @@ from cmfy_desk.store.models import (
     Job,
     JobStatus,
     Output,
+    QueueEntry,
 )
 
 log = logging.getLogger(__name__)
@@ -231,7 +232,7 @@ class Store:
 
     def queued_candidates(
         self, connection: str, batch_ids: Iterable[int] | None = None, limit: int = 32
-    ) -> list[Job]:
+    ) -> list[QueueEntry]:
         """Return the first ``limit`` queued jobs of ``connection`` in queue order (priority
         first, then queue position), leaving out paused batches."""
         clauses = ["jobs.status = ?", "jobs.connection = ?", "batches.paused = 0"]
@@ -241,12 +242,13 @@ class Store:
             clauses.append(f"jobs.batch_id IN ({','.join('?' * len(ids))})")
             values.extend(ids)
         rows = self._db.execute(
-            "SELECT jobs.* FROM jobs JOIN batches ON batches.id = jobs.batch_id"
+            "SELECT jobs.id, jobs.batch_id, jobs.priority, jobs.queue_order, jobs.model_key"
+            " FROM jobs JOIN batches ON batches.id = jobs.batch_id"
             f" WHERE {' AND '.join(clauses)}"
             " ORDER BY jobs.priority DESC, jobs.queue_order, jobs.id LIMIT ?",
             (*values, limit),
         ).fetchall()
-        return [_job_from_row(row) for row in rows]
+        return [QueueEntry(*row) for row in rows]
 
     def recent_finished(self, connection: str, limit: int = 20) -> list[Job]:
         """Return the last ``limit`` succeeded jobs of ``connection``, newest first."""

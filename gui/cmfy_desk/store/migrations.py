@@ -92,7 +92,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN queue_order REAL NOT NULL DEFAULT 0;
     ALTER TABLE jobs ADD COLUMN model_key TEXT NOT NULL DEFAULT '';
     UPDATE jobs SET queue_order = id;
-    CREATE INDEX jobs_queue ON jobs(status, priority, queue_order);
+    CREATE INDEX jobs_queue ON jobs(status, connection, priority DESC, queue_order, id);
     """,
 )
 

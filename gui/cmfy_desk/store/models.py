@@ -108,6 +108,17 @@ class Job:
 
 
 @dataclass(frozen=True)
+class QueueEntry:
+    """The fields of a queued job that decide its turn, without its prompt."""
+
+    id: int
+    batch_id: int
+    priority: int
+    queue_order: float
+    model_key: str
+
+
+@dataclass(frozen=True)
 class Output:
     id: int
     job_id: int
