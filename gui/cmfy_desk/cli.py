@@ -149,6 +149,8 @@ def build_queue_parser() -> argparse.ArgumentParser:
 
 
 def build_sandbox_parser() -> argparse.ArgumentParser:
+    from cmfy_desk.sandbox.faults import add_fault_arguments
+
     parser = argparse.ArgumentParser(
         prog="cmfy-desk sandbox",
         description="Serve the cmfy.cloud API on loopback with simulated GPUs, for demos and "
@@ -177,6 +179,7 @@ def build_sandbox_parser() -> argparse.ArgumentParser:
         help="beyond the running-job limit, queue jobs (default) or respond with 429 "
         "concurrent_limit_reached",
     )
+    add_fault_arguments(parser)
     return parser
 
 
@@ -201,7 +204,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = build_sandbox_parser().parse_args(args[1:])
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
         return run_sandbox_command(
-            options.host, options.port, options.plan, options.speed, options.limit_mode
+            options.host,
+            options.port,
+            options.plan,
+            options.speed,
+            options.limit_mode,
+            faults=options.faults,
+            fault_seed=options.fault_seed,
         )
     options = build_gui_parser().parse_args(args)
     if options.data_dir is not None:

@@ -64,6 +64,8 @@ class Account:
     running: dict[str, SandboxJob] = field(default_factory=dict)
     # idempotency_key -> (job_id, monotonic time of the first submission)
     idempotency: dict[str, tuple[str, float]] = field(default_factory=dict)
+    # Monotonic time when this key's injected 429 storm ends (0: no storm yet).
+    storm_until: float = 0.0
 
     def __post_init__(self) -> None:
         self.window = RateWindow(self.limits.requests_per_minute, self.timings.rate_window_seconds)
@@ -78,6 +80,22 @@ class Account:
             del self.idempotency[key]
             return None
         return self.jobs.get(job_id)
+
+    def forget(self, job: SandboxJob) -> None:
+        """Remove a job and its idempotency key, as a server restart that lost it would.
+
+        The caller frees the job's node and cancels its task.
+        """
+        self.jobs.pop(job.job_id, None)
+        self.running.pop(job.job_id, None)
+        if job.job_id in self.order:
+            self.order.remove(job.job_id)
+        if job in self.waiting:
+            self.waiting.remove(job)
+        if job.idempotency_key is not None:
+            entry = self.idempotency.get(job.idempotency_key)
+            if entry is not None and entry[0] == job.job_id:
+                del self.idempotency[job.idempotency_key]
 
     def queue_position(self, job: SandboxJob) -> int:
         """Return the 1-based place of a waiting job in this key's queue, 0 when not waiting."""

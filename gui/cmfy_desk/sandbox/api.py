@@ -1,7 +1,14 @@
-"""HTTP routes of the sandbox: the cmfy.cloud /v1 API, output files and the stats page."""
+"""HTTP routes of the sandbox: the cmfy.cloud /v1 API, output files and the stats page.
+
+Injected request faults apply to authenticated /v1 requests only. A 429 storm comes first,
+then a 5xx response, then a slow response. After those, a job submission may drop its
+connection before or after it creates the job. Output files and /sandbox routes get no faults.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -18,8 +25,9 @@ from cmfy_desk.sandbox.accounts import Account
 from cmfy_desk.sandbox.config import MAX_BATCH_PIXELS, MAX_IMAGE_SIDE, SandboxConfig
 from cmfy_desk.sandbox.engine import JobEngine
 from cmfy_desk.sandbox.errors import ApiError, new_request_id
+from cmfy_desk.sandbox.faults import SandboxFaults
 from cmfy_desk.sandbox.jobs import SandboxJob
-from cmfy_desk.sandbox.stats import SandboxFaults, SandboxStats
+from cmfy_desk.sandbox.stats import SandboxStats
 from cmfy_desk.sandbox.webhooks import check_webhook_url
 from cmfy_desk.workflows.graph import (
     LATENT_CLASSES,
@@ -62,6 +70,12 @@ class SandboxApi:
         self._faults = faults
         self._output_dir = output_dir
         self._base_url = base_url
+        # Set by close(), so slow requests stop waiting and the server can stop at once.
+        self._closing = asyncio.Event()
+
+    def close(self) -> None:
+        """Wake every request held by the ``slow`` fault; call before the runner's cleanup."""
+        self._closing.set()
 
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._v1_middleware], client_max_size=MAX_BODY_BYTES)
@@ -71,6 +85,7 @@ class SandboxApi:
         app.router.add_post("/v1/jobs/{job_id}/cancel", self._cancel_job)
         app.router.add_get("/outputs/{job_id}/{file_name}", self._get_output)
         app.router.add_get("/sandbox/stats", self._get_stats)
+        app.router.add_post("/sandbox/forget-all-jobs", self._forget_all_jobs)
         return app
 
     # -- /v1 envelope: auth, request window, faults, headers ----------------------------------
@@ -85,8 +100,7 @@ class SandboxApi:
         try:
             account = self._engine.account(self._authenticate(request))
             self._count_request(account)
-            if self._faults.take_error_5xx():
-                raise ApiError(503, "server_error", "The sandbox injected a server error.")
+            await self._inject_request_faults(account)
             request[ACCOUNT_KEY] = account
             response = await handler(request)
         except ApiError as exc:
@@ -139,6 +153,44 @@ class SandboxApi:
             retry_after=account.window.retry_after(now),
         )
 
+    async def _inject_request_faults(self, account: Account) -> None:
+        """Raise ApiError for a 429 storm or an injected 5xx, or hold a slow request."""
+        faults = self._faults
+        injected = self._stats.faults_injected
+        now = time.monotonic()
+        storming = now < account.storm_until
+        if not storming and faults.chance("429_storm"):
+            account.storm_until = now + faults.storm_seconds
+            storming = True
+            injected["429_storm"] += 1
+            logger.info("429 storm of %.1f s started (429_storm fault)", faults.storm_seconds)
+        if storming:
+            injected["429_storm_requests"] += 1
+            self._stats.rate_limited["rate_limit_exceeded"] += 1
+            raise ApiError(
+                429,
+                "rate_limit_exceeded",
+                "Rate limit exceeded for this API key (the sandbox injected a 429 storm).",
+                {"limit": account.window.limit, "storm": True},
+                retry_after=max(1, math.ceil(account.storm_until - now)),
+            )
+
+        if faults.take_error_5xx() or faults.chance("5xx"):
+            injected["5xx"] += 1
+            raise ApiError(503, "server_error", "The sandbox injected a server error.")
+
+        if faults.chance("slow"):
+            injected["slow"] += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), timeout=faults.slow_seconds)
+
+    def _drop_connection(self, request: web.Request, fault: str) -> web.Response:
+        """Close the connection without a response; return a response aiohttp cannot send."""
+        self._stats.faults_injected[fault] += 1
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=500)
+
     def _anonymous_headers(self) -> dict[str, str]:
         # A request without a valid key has no window of its own: report a full, fresh one.
         limits = self._limits
@@ -165,6 +217,12 @@ class SandboxApi:
 
     async def _submit_job(self, request: web.Request) -> web.Response:
         account = request[ACCOUNT_KEY]
+        # Read the whole body first: closing a socket with unread input makes the kernel reset
+        # the connection, and the client should see a plain close with no response.
+        await request.read()
+        if self._faults.chance("drop_before_accept"):
+            logger.info("POST /v1/jobs: connection dropped before creating a job (fault)")
+            return self._drop_connection(request, "drop_before_accept")
         body = await _read_json_object(request)
         if "prompt" not in body:
             raise ApiError(
@@ -186,10 +244,14 @@ class SandboxApi:
         self._engine.check_capacity(account)
         job = self._engine.submit(account, graph, webhook_url, idempotency_key)
         if self._faults.take_drop_after_accept():
-            logger.info("Job %s: response dropped after accept (fault)", job.job_id)
+            self._stats.faults_injected["drop_after_accept"] += 1
+            logger.info("Job %s: response replaced by a 500 after accept (fault)", job.job_id)
             raise ApiError(
                 500, "server_error", "The sandbox dropped the response after accepting the job."
             )
+        if self._faults.chance("drop_after_accept"):
+            logger.info("Job %s: connection dropped after accept (fault)", job.job_id)
+            return self._drop_connection(request, "drop_after_accept")
         # queue_position is the 1-based place in this key's queue, or 0 when a node took the
         # job at once. The status stays "queued", as in cmfy.cloud's documented response.
         return web.json_response(
@@ -252,6 +314,10 @@ class SandboxApi:
 
     async def _get_stats(self, request: web.Request) -> web.Response:
         return web.json_response(self._stats.as_dict(self._engine.jobs_by_status()))
+
+    async def _forget_all_jobs(self, request: web.Request) -> web.Response:
+        forgotten = self._engine.forget_all_jobs()
+        return web.json_response({"jobs_forgotten": forgotten})
 
 
 def _from_http_exception(exc: web.HTTPException) -> ApiError:

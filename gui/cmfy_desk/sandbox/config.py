@@ -58,6 +58,8 @@ class SandboxConfig:
     simulated duration, so 10 runs jobs ten times faster. ``limit_mode`` picks how the
     running-job limit works: ``"queue"`` keeps extra jobs waiting (429 ``queue_full`` past the
     queue limit), ``"reject"`` responds 429 ``concurrent_limit_reached`` while the limit is reached.
+    ``fault_seed`` seeds the random fault draws, so a run with the same seed and the same
+    requests injects the same faults; None seeds them from the OS.
     """
 
     host: str = "127.0.0.1"
@@ -68,6 +70,7 @@ class SandboxConfig:
     output_dir: Path | None = None
     limits: PlanLimits | None = None
     timings: Timings = TIMINGS
+    fault_seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.limits is None and self.plan not in PLANS:

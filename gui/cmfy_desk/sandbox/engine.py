@@ -14,10 +14,11 @@ from pathlib import Path
 from cmfy_desk.sandbox.accounts import Account
 from cmfy_desk.sandbox.config import SandboxConfig
 from cmfy_desk.sandbox.errors import ApiError
+from cmfy_desk.sandbox.faults import SandboxFaults
 from cmfy_desk.sandbox.jobs import JobStatus, SandboxJob, utc_now
 from cmfy_desk.sandbox.nodes import Placement
 from cmfy_desk.sandbox.render import render_job_images
-from cmfy_desk.sandbox.stats import SandboxFaults, SandboxStats
+from cmfy_desk.sandbox.stats import SandboxStats
 from cmfy_desk.sandbox.webhooks import WebhookSender
 from cmfy_desk.workflows.graph import Graph, image_size, model_urls, prompt_texts, sampling_steps
 
@@ -130,6 +131,7 @@ class JobEngine:
             graph=graph,
             webhook_url=webhook_url,
             idempotency_key=idempotency_key,
+            faults=self._faults.plan_job(),
         )
         account.jobs[job.job_id] = job
         account.order.append(job.job_id)
@@ -204,6 +206,9 @@ class JobEngine:
         job.expected_end = time.monotonic() + download_seconds + sampling_seconds
         try:
             await asyncio.sleep(download_seconds + sampling_seconds)
+            if job.faults.lost:
+                self._forget_lost(account, job)
+                return
             job.execution_time_ms = round(sampling_seconds * 1000)
             failure = self._failure_message(job)
             if failure is None:
@@ -227,7 +232,11 @@ class JobEngine:
         if any(FAIL_MARKER in text for text in prompt_texts(job.graph)):
             return f"The prompt contains {FAIL_MARKER}, so the sandbox failed this job."
         if self._faults.take_fail_job():
+            self._stats.faults_injected["fail"] += 1
             return "The sandbox failed this job on purpose (fail_jobs fault)."
+        if job.faults.fail:
+            self._stats.faults_injected["fail"] += 1
+            return "The sandbox failed this job on purpose (fail fault)."
         return None
 
     async def _render(self, job: SandboxJob) -> None:
@@ -256,7 +265,46 @@ class JobEngine:
         else:
             logger.info("Job %s %s", job.job_id, status)
         if status is not JobStatus.CANCELLED and job.webhook_url is not None:
-            self._webhooks.send(job.job_id, job.webhook_url, job.webhook_payload(self._base_url()))
+            self._webhooks.send(
+                job.job_id, job.webhook_url, job.webhook_payload(self._base_url()), job.faults
+            )
+
+    # -- forgetting jobs, as a server restart would -------------------------------------------
+
+    def _forget_lost(self, account: Account, job: SandboxJob) -> None:
+        """Forget a running job at the moment it would end (the ``lost`` fault)."""
+        self._release_node(account, job)
+        job.task = None
+        account.forget(job)
+        self._stats.faults_injected["lost"] += 1
+        self._stats.faults_injected["jobs_forgotten"] += 1
+        logger.info("Job %s forgotten while running (lost fault)", job.job_id)
+        self._dispatch(account)
+
+    def forget_all_jobs(self) -> int:
+        """Forget every job of every key and every idempotency key, as after a restart.
+
+        Running simulations stop without a webhook. Request windows and the nodes' model
+        caches stay, because they live outside the restarted API server. Returns the number
+        of jobs forgotten.
+        """
+        forgotten = 0
+        for account in self._accounts.values():
+            for job in list(account.running.values()):
+                if job.task is not None:
+                    job.task.cancel()
+                    job.task = None
+                self._release_node(account, job)
+            forgotten += len(account.jobs)
+            account.jobs.clear()
+            account.order.clear()
+            account.waiting.clear()
+            account.running.clear()
+            account.idempotency.clear()
+        self._stats.faults_injected["forget_all_jobs"] += 1
+        self._stats.faults_injected["jobs_forgotten"] += forgotten
+        logger.info("All jobs forgotten (%s), as after a server restart", forgotten)
+        return forgotten
 
     async def close(self) -> None:
         self._closing = True

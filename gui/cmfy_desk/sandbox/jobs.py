@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cmfy_desk.sandbox.faults import JobFaultPlan
 from cmfy_desk.sandbox.nodes import GpuNode
 from cmfy_desk.sandbox.render import image_file_name
 from cmfy_desk.workflows.graph import Graph
@@ -53,6 +54,7 @@ class SandboxJob:
     # The GPU node running the job, and when (time.monotonic) the run should end.
     node: GpuNode | None = field(default=None, repr=False)
     expected_end: float | None = None
+    faults: JobFaultPlan = field(default_factory=JobFaultPlan, repr=False)
 
     def image_urls(self, base_url: str) -> list[str]:
         return [

@@ -17,7 +17,8 @@ from aiohttp import web
 from cmfy_desk.sandbox.api import SandboxApi
 from cmfy_desk.sandbox.config import SandboxConfig
 from cmfy_desk.sandbox.engine import JobEngine
-from cmfy_desk.sandbox.stats import SandboxFaults, SandboxStats
+from cmfy_desk.sandbox.faults import SandboxFaults
+from cmfy_desk.sandbox.stats import SandboxStats
 from cmfy_desk.sandbox.webhooks import WebhookSender
 
 logger = logging.getLogger(__name__)
@@ -40,16 +41,20 @@ class SandboxServer:
     ``start`` binds and returns once requests are served; ``stop`` cancels running
     simulations and webhook deliveries, closes the sockets and awaits everything it started.
     The server accepts any well-formed API key; ``api_key`` is one generated for convenience.
+    ``faults`` contains the faults to inject. Tests may change its fields while the server
+    runs, but not replace the object. Its random draws are seeded from ``config.fault_seed``.
     """
 
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, faults: SandboxFaults | None = None) -> None:
         self.config = config
-        self.faults = SandboxFaults()
+        self.faults = faults if faults is not None else SandboxFaults()
+        self.faults.seed(config.fault_seed)
         self._stats = SandboxStats()
         self._api_key = generate_test_key()
         self._runner: web.AppRunner | None = None
         self._engine: JobEngine | None = None
         self._webhooks: WebhookSender | None = None
+        self._api: SandboxApi | None = None
         self._output_dir: Path | None = None
         self._temporary_dir: Path | None = None
         self._port: int | None = None
@@ -97,6 +102,7 @@ class SandboxServer:
         api = SandboxApi(
             self.config, self._engine, self._stats, self.faults, self._output_dir, self._base_url
         )
+        self._api = api
         runner = web.AppRunner(
             api.build_app(), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS
         )
@@ -113,7 +119,7 @@ class SandboxServer:
         limits = self.config.plan_limits
         logger.info(
             "Sandbox listening on %s (plan %s: %s requests/min, %s running, %s queued; "
-            "speed %s; limit mode %s; outputs in %s)",
+            "speed %s; limit mode %s; faults %s; outputs in %s)",
             self.base_url,
             self.config.plan if self.config.limits is None else "custom",
             limits.requests_per_minute,
@@ -121,6 +127,7 @@ class SandboxServer:
             limits.queued,
             self.config.speed,
             self.config.limit_mode,
+            self.faults.describe(),
             self._output_dir,
         )
 
@@ -129,9 +136,20 @@ class SandboxServer:
         if runner is None:
             return
         self._runner = None
+        if self._api is not None:
+            self._api.close()
         await runner.cleanup()
         await self._close_parts()
         logger.info("Sandbox on port %s stopped", self._port)
+
+    def forget_all_jobs(self) -> int:
+        """Forget every job and idempotency key, as a restart of the service would.
+
+        Returns the number of jobs forgotten. ``POST /sandbox/forget-all-jobs`` does the same.
+        """
+        if self._engine is None:
+            raise RuntimeError("The sandbox server is not started.")
+        return self._engine.forget_all_jobs()
 
     async def _close_parts(self) -> None:
         if self._engine is not None:

@@ -1,4 +1,4 @@
-"""Counters the sandbox exposes at ``GET /sandbox/stats`` and fault switches tests set."""
+"""Counters the sandbox exposes at ``GET /sandbox/stats``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmfy_desk.sandbox.faults import RATE_NAMES
+
 RATE_LIMIT_CODES = ("rate_limit_exceeded", "concurrent_limit_reached", "queue_full")
+# Keys of ``faults_injected``: each rate's name counts the faults it injected, counters
+# included (``error_5xx`` under "5xx", ``drop_after_accept``, ``fail_jobs`` under "fail").
+# "429_storm" counts storms started and "429_storm_requests" the requests they rejected.
+# "lost" counts running jobs forgotten one by one, "forget_all_jobs" the simulated restarts,
+# and "jobs_forgotten" every job forgotten either way.
+FAULT_COUNTER_NAMES = (*RATE_NAMES, "429_storm_requests", "forget_all_jobs", "jobs_forgotten")
 
 
 @dataclass
@@ -20,11 +28,13 @@ class SandboxStats:
     rate_limited: Counter[str] = field(default_factory=Counter)
     cache_hits: int = 0
     cache_misses: int = 0
+    # Successful deliveries, each repeat of a duplicate or late webhook included.
     webhooks_sent: int = 0
     webhooks_failed: int = 0
     webhooks_skipped: int = 0
     # Every request to a /v1 path, including the rejected ones.
     requests_total: int = 0
+    faults_injected: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self, jobs_by_status: dict[str, int]) -> dict[str, Any]:
         return {
@@ -39,39 +49,5 @@ class SandboxStats:
             "webhooks_failed": self.webhooks_failed,
             "webhooks_skipped": self.webhooks_skipped,
             "requests_total": self.requests_total,
+            "faults_injected": {name: self.faults_injected[name] for name in FAULT_COUNTER_NAMES},
         }
-
-
-@dataclass
-class SandboxFaults:
-    """Faults to inject; each counter drops by one every time it takes effect.
-
-    ``error_5xx``: the next N authenticated /v1 requests get 503 ``server_error``.
-    ``drop_after_accept``: the next N job submissions create the job, then respond 500 as if
-    the response had been lost on the way.
-    ``fail_jobs``: the next N jobs to finish end ``failed`` with ``execution_error``.
-    ``revoked_keys``: API keys rejected with 401 ``revoked_api_key``.
-    """
-
-    error_5xx: int = 0
-    drop_after_accept: int = 0
-    fail_jobs: int = 0
-    revoked_keys: set[str] = field(default_factory=set)
-
-    def take_error_5xx(self) -> bool:
-        if self.error_5xx <= 0:
-            return False
-        self.error_5xx -= 1
-        return True
-
-    def take_drop_after_accept(self) -> bool:
-        if self.drop_after_accept <= 0:
-            return False
-        self.drop_after_accept -= 1
-        return True
-
-    def take_fail_job(self) -> bool:
-        if self.fail_jobs <= 0:
-            return False
-        self.fail_jobs -= 1
-        return True

@@ -2,7 +2,8 @@
 
 cmfy.cloud accepts only public HTTPS webhook URLs. The sandbox also accepts plain HTTP to a
 loopback host, because that is how a desktop test receiver listens, and it delivers only to
-loopback hosts so that it never sends anything off the machine.
+loopback hosts so that it never sends anything off the machine. A job's fault plan can make
+its webhook arrive twice, late again, or after a random delay that lets later jobs overtake it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from cmfy_desk.sandbox.errors import ApiError
+from cmfy_desk.sandbox.faults import JobFaultPlan
 from cmfy_desk.sandbox.stats import SandboxStats
 
 logger = logging.getLogger(__name__)
@@ -71,15 +73,48 @@ class WebhookSender:
         self._client = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_SECONDS, trust_env=False)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def send(self, job_id: str, url: str, payload: dict[str, Any]) -> None:
+    def send(
+        self,
+        job_id: str,
+        url: str,
+        payload: dict[str, Any],
+        faults: JobFaultPlan | None = None,
+    ) -> None:
         host = urlsplit(url).hostname or ""
         if not is_loopback_host(host):
             self._stats.webhooks_skipped += 1
             logger.info("Job %s: webhook to non-loopback host %s skipped", job_id, host)
             return
-        task = asyncio.create_task(self._deliver(job_id, url, payload))
+        plan = faults if faults is not None else JobFaultPlan()
+        injected = self._stats.faults_injected
+        if plan.webhook_out_of_order:
+            injected["webhook_out_of_order"] += 1
+        if plan.webhook_duplicate:
+            injected["webhook_duplicate"] += 1
+        if plan.webhook_late_seconds is not None:
+            injected["webhook_late"] += 1
+        task = asyncio.create_task(self._deliver_with_faults(job_id, url, payload, plan))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _deliver_with_faults(
+        self, job_id: str, url: str, payload: dict[str, Any], plan: JobFaultPlan
+    ) -> None:
+        if plan.webhook_out_of_order:
+            logger.info(
+                "Job %s: webhook delayed by %.2f s (out-of-order fault)",
+                job_id,
+                plan.webhook_delay_seconds,
+            )
+            await asyncio.sleep(plan.webhook_delay_seconds)
+        await self._deliver(job_id, url, payload)
+        if plan.webhook_duplicate:
+            logger.info("Job %s: webhook sent again at once (duplicate fault)", job_id)
+            await self._deliver(job_id, url, payload)
+        if plan.webhook_late_seconds is not None:
+            await asyncio.sleep(plan.webhook_late_seconds)
+            logger.info("Job %s: webhook sent again late (late fault)", job_id)
+            await self._deliver(job_id, url, payload)
 
     async def _deliver(self, job_id: str, url: str, payload: dict[str, Any]) -> None:
         try:
