@@ -1,4 +1,4 @@
-"""Expanding one workflow into a batch of jobs with fixed, incrementing or random seeds."""
+"""Expanding one workflow into a batch of jobs with fixed, incrementing, random or listed seeds."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def test_no_seed_input_gives_copies() -> None:
         "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0]}},
     }
     for mode in SeedMode:
-        jobs = expand_batch(graph, 3, mode, base_seed=4)
+        jobs = expand_batch(graph, 3, mode, base_seed=4, seeds=[1, 2, 3])
         assert [job.seed for job in jobs] == [None, None, None]
         assert all(job.graph == graph for job in jobs)
         assert jobs[0].graph is not jobs[1].graph
@@ -124,3 +124,15 @@ def test_count_wrong_type_rejected(count: Any) -> None:
 def test_negative_base_seed_rejected() -> None:
     with pytest.raises(ValueError, match=r"seed must be between 0"):
         expand_batch(seeded_graph(), 1, SeedMode.FIXED, base_seed=-1)
+
+
+def test_list_mode_uses_seeds() -> None:
+    jobs = expand_batch(seeded_graph(), 1, SeedMode.LIST, seeds=[9, 8])
+    assert [job.seed for job in jobs] == [9, 8]
+    assert seeds_in(jobs[1]) == [8, 8]
+    assert jobs[0].parameters == {"seed": 9}
+
+
+def test_list_mode_count_must_match() -> None:
+    with pytest.raises(ValueError, match=r"seed list has 2 seeds"):
+        expand_batch(seeded_graph(), 3, SeedMode.LIST, seeds=[9, 8])

@@ -1,4 +1,4 @@
-"""Loading API-format workflow files, and the message each bad file gets."""
+"""Loading workflow JSON files (API and editor format), and the message each bad file gets."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from cmfy_desk.paths import bundled_workflows
+from cmfy_desk.workflows.definitions import NodeDefinitions
 from cmfy_desk.workflows.formats import (
     MAX_WORKFLOW_BYTES,
     WorkflowLoadError,
@@ -31,14 +32,28 @@ def small_graph() -> dict[str, Any]:
     }
 
 
-def editor_format_workflow() -> dict[str, Any]:
+def editor_workflow() -> dict[str, Any]:
     """Return the shape ComfyUI's Save writes: a node list and a link table."""
     return {
         "last_node_id": 2,
         "last_link_id": 1,
         "nodes": [
-            {"id": 1, "type": "EmptyLatentImage", "widgets_values": [512, 512, 1]},
-            {"id": 2, "type": "SaveImage", "inputs": [{"name": "images", "link": 1}]},
+            {
+                "id": 1,
+                "type": "LoadImage",
+                "mode": 0,
+                "inputs": [],
+                "outputs": [{"name": "IMAGE", "type": "IMAGE", "links": [1]}],
+                "widgets_values": ["fox.png", "image"],
+            },
+            {
+                "id": 2,
+                "type": "SaveImage",
+                "mode": 0,
+                "inputs": [{"name": "images", "type": "IMAGE", "link": 1}],
+                "outputs": [],
+                "widgets_values": ["fox"],
+            },
         ],
         "links": [[1, 1, 0, 2, 0, "IMAGE"]],
         "groups": [],
@@ -172,12 +187,69 @@ def test_json_not_workflow_rejected(tmp_path: Path, document: object, expected: 
     assert EXPORT_HINT in error.fix
 
 
-def test_editor_format_rejected(tmp_path: Path) -> None:
-    error = load_error(write_json(tmp_path / "saved.json", editor_format_workflow()))
-    assert error.reason == "is an editor-format workflow (the format ComfyUI's Save writes)."
+def test_editor_format_converted(tmp_path: Path) -> None:
+    loaded = load_workflow_file(write_json(tmp_path / "saved.json", editor_workflow()))
+    assert loaded.source_format == "editor"
+    assert loaded.editor_workflow == editor_workflow()
+    assert loaded.graph["1"]["class_type"] == "LoadImage"
+    assert loaded.graph["1"]["inputs"]["image"] == "fox.png"
+    assert loaded.graph["2"]["inputs"]["images"] == ["1", 0]
+    assert loaded.graph["2"]["inputs"]["filename_prefix"] == "fox"
+
+
+def test_editor_unknown_node_names_node(tmp_path: Path) -> None:
+    workflow = editor_workflow()
+    workflow["nodes"][0]["type"] = "MysteryNode"
+    error = load_error(write_json(tmp_path / "custom.json", workflow))
+    assert "cannot be converted to API format" in error.reason
+    assert "node 1 (MysteryNode)" in error.reason
+    assert str(error).startswith("custom.json: is an editor-format workflow")
     assert EXPORT_HINT in error.fix
-    assert "not supported yet" in error.fix
-    assert str(error).startswith("saved.json: is an editor-format workflow")
+
+
+def test_editor_uses_given_definitions(tmp_path: Path) -> None:
+    custom = NodeDefinitions.from_object_info(
+        {
+            "MysteryNode": {
+                "input": {"required": {"image": [["fox.png"], {}]}},
+                "output": ["IMAGE"],
+            },
+            "SaveImage": {
+                "input": {
+                    "required": {
+                        "images": ["IMAGE"],
+                        "filename_prefix": ["STRING", {"default": "ComfyUI"}],
+                    }
+                },
+                "output": [],
+                "output_node": True,
+            },
+        },
+        "test server",
+    )
+    workflow = editor_workflow()
+    workflow["nodes"][0]["type"] = "MysteryNode"
+    workflow["nodes"][0]["widgets_values"] = ["fox.png"]
+    loaded = load_workflow_file(write_json(tmp_path / "custom.json", workflow), custom)
+    assert loaded.graph["1"]["class_type"] == "MysteryNode"
+
+
+def test_post_body_keeps_editor_graph(tmp_path: Path) -> None:
+    document = {
+        "prompt": small_graph(),
+        "extra_data": {"extra_pnginfo": {"workflow": editor_workflow()}},
+    }
+    loaded = load_workflow_file(write_json(tmp_path / "body.json", document))
+    assert loaded.graph == small_graph()
+    assert loaded.source_format == "api"
+    assert loaded.editor_workflow == editor_workflow()
+
+
+def test_prompt_and_workflow_object_loads(tmp_path: Path) -> None:
+    document = {"prompt": {"a": 1}, "workflow": editor_workflow()}
+    loaded = load_workflow_file(write_json(tmp_path / "both.json", document))
+    assert loaded.source_format == "editor"
+    assert loaded.graph["2"]["class_type"] == "SaveImage"
 
 
 def test_missing_link_names_node(tmp_path: Path) -> None:
