@@ -7,6 +7,7 @@ to the scheduler. It imports no widget.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -17,20 +18,28 @@ from cmfy_desk.backends.cmfy_cloud import DEFAULT_BASE_URL, CmfyCloudClient, Rem
 from cmfy_desk.backends.limits import PLANS, Limits
 from cmfy_desk.bridge.poller import Poller
 from cmfy_desk.outputs.download import Downloader
+from cmfy_desk.outputs.grid import assemble_grid
 from cmfy_desk.outputs.naming import batch_folder_name
+from cmfy_desk.planning import GRID_PARAMETER, PlannedBatch, plan_batch, seed_model_library
 from cmfy_desk.sandbox import SandboxConfig, SandboxServer
 from cmfy_desk.scheduler import EngineEvent, JobChanged, Scheduler, SchedulerOptions
+from cmfy_desk.scheduler.events import Notice, NoticeLevel
 from cmfy_desk.scheduler.failures import FailureCause, group_failures
 from cmfy_desk.scheduler.ordering import model_key
 from cmfy_desk.settings import Settings
 from cmfy_desk.store import FINAL_STATUSES, Batch, Job, JobStatus, Store
-from cmfy_desk.workflows.batch import SeedMode, expand_batch
+from cmfy_desk.store.model_library import ModelLibrary
+from cmfy_desk.workflows.batch import SeedMode
+from cmfy_desk.workflows.definitions import NodeDefinitions
+from cmfy_desk.workflows.expansion import BatchPlan
 from cmfy_desk.workflows.formats import LoadedWorkflow
 from cmfy_desk.workflows.graph import graph_hash, model_urls
+from cmfy_desk.workflows.preflight import PreflightReport, check_graph
 
 log = logging.getLogger(__name__)
 
 SANDBOX_CONNECTION = "sandbox"
+GRID_TIMEOUT = 60.0  # seconds a shutdown waits for a grid image being assembled
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,9 @@ class Engine:
         self._downloader: Downloader | None = None
         self._scheduler: Scheduler | None = None
         self._poller: Poller | None = None
+        self._definitions: NodeDefinitions | None = None
+        self._grids_started: set[int] = set()
+        self._grid_tasks: set[asyncio.Task[None]] = set()
 
     # Lifecycle ---------------------------------------------------------------------------
 
@@ -114,6 +126,8 @@ class Engine:
                 "No API key for cmfy.cloud. Enter it in Settings, or set CMFY_API_KEY."
             )
         self._store = Store.open(self.database)
+        self.model_library = ModelLibrary(self._store)
+        seed_model_library(self.model_library)
         plan = PLANS.get(self.connection.plan, PLANS["free"])
         if self.connection.kind == SANDBOX_CONNECTION:
             self.sandbox = SandboxServer(
@@ -142,6 +156,12 @@ class Engine:
 
     async def stop(self) -> None:
         """Stop every task, close connections and the database; queued jobs stay queued."""
+        if self._grid_tasks:
+            # A grid image being assembled is finished first: its jobs are all done.
+            await asyncio.wait(list(self._grid_tasks), timeout=GRID_TIMEOUT)
+        for task in list(self._grid_tasks):
+            task.cancel()
+        await asyncio.gather(*self._grid_tasks, return_exceptions=True)
         if self._poller:
             await self._poller.stop()
         if self._scheduler:
@@ -174,11 +194,60 @@ class Engine:
                 self._poller.watch(job.id, job.remote_id)
             else:
                 self._poller.unwatch(job.id)
+            if job.is_final and GRID_PARAMETER in job.parameters:
+                self._assemble_grid_when_done(job.batch_id)
         for callback in list(self._subscribers):
             try:
                 callback(event)
             except Exception:
                 log.exception("An event subscriber failed on %s", type(event).__name__)
+
+    def _assemble_grid_when_done(self, batch_id: int) -> None:
+        if batch_id in self._grids_started or self.unfinished_jobs({batch_id}):
+            return
+        self._grids_started.add(batch_id)
+        task = asyncio.create_task(self._assemble_grid(batch_id), name=f"grid-{batch_id}")
+        self._grid_tasks.add(task)
+        task.add_done_callback(self._grid_tasks.discard)
+
+    async def _assemble_grid(self, batch_id: int) -> None:
+        """Write ``grid.png`` of an XY batch from the first output of each cell's job."""
+        batch = self.store.get_batch(batch_id)
+        cells: dict[tuple[int, int], Path] = {}
+        x_labels: dict[int, str] = {}
+        y_labels: dict[int, str] = {}
+        titles = ("", "")
+        for job in self.store.jobs_of_batch(batch_id):
+            cell = job.parameters.get(GRID_PARAMETER)
+            if not isinstance(cell, dict):
+                continue
+            x, y = int(cell["x"]), int(cell["y"])
+            x_labels[x], y_labels[y] = str(cell["x_label"]), str(cell["y_label"])
+            titles = (str(cell["x_title"]), str(cell["y_title"]))
+            outputs = self.store.outputs(job.id)
+            if outputs and (x, y) not in cells:
+                cells[(x, y)] = Path(outputs[0].local_path)
+        target = Path(batch.output_dir) / "grid.png"
+        try:
+            await asyncio.to_thread(
+                assemble_grid,
+                cells,
+                [x_labels[i] for i in sorted(x_labels)],
+                [y_labels[i] for i in sorted(y_labels)],
+                titles[0],
+                titles[1],
+                target,
+            )
+        except OSError as exc:
+            log.warning("Assembling the grid of batch %d failed: %s", batch_id, exc)
+            self._dispatch(
+                Notice(NoticeLevel.ERROR, f"The grid image of batch {batch.name} failed: {exc}")
+            )
+            return
+        log.info("Saved the grid image of batch %d to %s", batch_id, target)
+        self._dispatch(
+            Notice(NoticeLevel.INFO, f"The grid image of batch {batch.name} is saved: {target}")
+        )
 
     def _on_remote_status(self, job_id: int, remote: RemoteJob | None) -> None:
         assert self._scheduler is not None
@@ -198,6 +267,20 @@ class Engine:
             raise EngineError("The engine is not started.")
         return self._scheduler
 
+    @property
+    def definitions(self) -> NodeDefinitions:
+        """The node definitions used to convert, check and type workflows."""
+        return self._definitions or NodeDefinitions.bundled()
+
+    @definitions.setter
+    def definitions(self, definitions: NodeDefinitions) -> None:
+        self._definitions = definitions
+
+    def preflight(self, workflow: LoadedWorkflow) -> PreflightReport:
+        return check_graph(
+            workflow.graph, self.definitions, self.model_library.canonical_urls(), for_cloud=True
+        )
+
     def add_batch(
         self,
         workflow: LoadedWorkflow,
@@ -205,9 +288,29 @@ class Engine:
         seed_mode: SeedMode,
         base_seed: int | None = None,
     ) -> tuple[Batch, list[Job]]:
-        """Expand ``workflow`` into ``count`` jobs, store them as one queued batch, and wake
-        the scheduler."""
-        specs = expand_batch(workflow.graph, count, seed_mode, base_seed)
+        """Expand ``workflow`` into ``count`` jobs with seeds, store them as one queued batch,
+        and wake the scheduler. Raises PlanningError before queueing anything."""
+        plan = BatchPlan(count=count, seed_mode=seed_mode, base_seed=base_seed)
+        return self.add_planned_batch(workflow, plan)
+
+    def add_planned_batch(
+        self, workflow: LoadedWorkflow, plan: BatchPlan
+    ) -> tuple[Batch, list[Job]]:
+        """Check ``workflow``, expand ``plan`` and store the jobs as one queued batch.
+
+        Raises PlanningError (pre-flight errors, bad plan values, model files without a URL)
+        before anything is stored.
+        """
+        return self.queue_planned(workflow, plan, self.plan_batch(workflow, plan))
+
+    def plan_batch(self, workflow: LoadedWorkflow, plan: BatchPlan) -> PlannedBatch:
+        """Check and expand a batch without storing it; raises PlanningError."""
+        return plan_batch(workflow, plan, self.definitions, self.model_library.canonical_urls())
+
+    def queue_planned(
+        self, workflow: LoadedWorkflow, plan: BatchPlan, planned: PlannedBatch
+    ) -> tuple[Batch, list[Job]]:
+        """Store a planned batch as queued jobs and wake the scheduler."""
         # The batch keeps its absolute folder, so a later change of the output folder setting
         # applies to new batches only.
         root = self.output_root
@@ -215,15 +318,19 @@ class Engine:
         if root.is_dir():
             taken |= {entry.name for entry in root.iterdir()}
         folder = batch_folder_name(workflow.name, time.time(), taken)
-        keys = [model_key(model_urls(spec.graph)) for spec in specs]
+        keys = [model_key(model_urls(graph)) for graph in planned.graphs]
         batch, jobs = self.store.add_batch(
             name=folder,
             workflow_name=workflow.name,
             workflow_path=str(workflow.path),
             connection=self.connection.label,
-            seed_mode=str(seed_mode),
+            seed_mode=str(plan.seed_mode),
             output_dir=str(root / folder),
-            jobs=[(spec.graph, graph_hash(spec.graph), spec.seed) for spec in specs],
+            jobs=[
+                (graph, graph_hash(graph), spec.seed)
+                for graph, spec in zip(planned.graphs, planned.specs, strict=True)
+            ],
+            parameters=planned.parameters,
             model_keys=keys,
         )
         if self._batch_ids is not None:

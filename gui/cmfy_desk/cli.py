@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cmfy_desk import __version__
+from cmfy_desk.workflow_commands import add_definitions_argument, add_plan_arguments
 
 EXIT_OK = 0
 EXIT_JOBS_FAILED = 1
@@ -53,7 +54,8 @@ def build_gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cmfy-desk",
         description="Run ComfyUI workflows in batches on cmfy.cloud or the built-in sandbox. "
-        "Other commands: 'cmfy-desk run --help' (headless), 'cmfy-desk resume --help', "
+        "Other commands: 'cmfy-desk run --help' (headless), 'cmfy-desk check --help', "
+        "'cmfy-desk convert --help', 'cmfy-desk resume --help', "
         "'cmfy-desk queue --help', 'cmfy-desk sandbox --help'.",
     )
     parser.add_argument("--version", action="version", version=f"cmfy-desk {__version__}")
@@ -104,8 +106,48 @@ def build_run_parser() -> argparse.ArgumentParser:
         help="with --sandbox: divide every simulated duration by this factor",
     )
     parser.add_argument("--plan", choices=_PLANS, default=None, help="with --sandbox: its plan")
+    add_plan_arguments(parser)
     _add_data_dir(parser)
-    parser.add_argument("workflows", nargs="+", type=Path, metavar="WORKFLOW")
+    parser.add_argument(
+        "workflows",
+        nargs="+",
+        type=Path,
+        metavar="WORKFLOW",
+        help="workflow files (API or editor format, or PNG/WEBP/JPEG images that carry one) "
+        "or folders of them",
+    )
+    return parser
+
+
+def build_check_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cmfy-desk check",
+        description="Check workflows before they cost money: errors, unused nodes, cost, and "
+        "model URLs that would miss cmfy.cloud's node cache. Exit status 1 when any file has "
+        "an error.",
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object per file: {"file", "format", "errors", "warnings", ...}',
+    )
+    add_definitions_argument(parser)
+    _add_data_dir(parser)
+    return parser
+
+
+def build_convert_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cmfy-desk convert",
+        description="Write the API-format graph of a workflow file (editor format, API format, "
+        "or an image that carries a workflow).",
+    )
+    parser.add_argument("file", type=Path, metavar="FILE")
+    parser.add_argument(
+        "-o", "--output", type=Path, default=None, help="file to write (default: standard output)"
+    )
+    add_definitions_argument(parser)
     return parser
 
 
@@ -190,6 +232,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         options = build_run_parser().parse_args(args[1:])
         return run_command(options)
+    if args and args[0] in ("check", "convert"):
+        from cmfy_desk.workflow_commands import check_command, convert_command
+
+        if args[0] == "check":
+            return check_command(build_check_parser().parse_args(args[1:]))
+        return convert_command(build_convert_parser().parse_args(args[1:]))
     if args and args[0] == "resume":
         from cmfy_desk.headless import resume_command
 

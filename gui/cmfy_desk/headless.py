@@ -24,12 +24,20 @@ from cmfy_desk.backends.cmfy_cloud import check_base_url
 from cmfy_desk.keystore import ApiKeyStore, validate_api_key
 from cmfy_desk.logs import setup_logging
 from cmfy_desk.paths import resolve_paths
+from cmfy_desk.planning import PlannedBatch, PlanningError
 from cmfy_desk.scheduler import EngineEvent, JobChanged, Notice, OutputSaved, SchedulerOptions
 from cmfy_desk.scheduler.queue_file import QueueFileError, read_queue_file, write_queue_file
 from cmfy_desk.settings import Settings
 from cmfy_desk.store import FINAL_STATUSES, JobStatus, Store, StoreError
-from cmfy_desk.workflows.batch import SeedMode
-from cmfy_desk.workflows.formats import LoadedWorkflow, WorkflowLoadError, load_workflow_file
+from cmfy_desk.workflow_commands import build_plan, load_definitions
+from cmfy_desk.workflows.definitions import NodeDefinitions
+from cmfy_desk.workflows.expansion import LARGE_BATCH, BatchPlan
+from cmfy_desk.workflows.formats import (
+    LoadedWorkflow,
+    WorkflowLoadError,
+    load_workflow_file,
+    scan_workflow_paths,
+)
 
 log = logging.getLogger(__name__)
 
@@ -128,12 +136,14 @@ class _Reporter:
         print(json.dumps(obj), file=self._stream, flush=True)
 
 
-def _load_all(paths: list[Path]) -> tuple[list[LoadedWorkflow], list[str]]:
+def _load_all(
+    paths: list[Path], definitions: NodeDefinitions
+) -> tuple[list[LoadedWorkflow], list[str]]:
     loaded: list[LoadedWorkflow] = []
     errors: list[str] = []
     for path in paths:
         try:
-            loaded.append(load_workflow_file(path))
+            loaded.append(load_workflow_file(path, definitions))
         except WorkflowLoadError as exc:
             errors.append(str(exc))
     return loaded, errors
@@ -152,6 +162,35 @@ def _connection(options: argparse.Namespace, settings: Settings) -> ConnectionCo
         base_url=options.base_url or settings.get("connection.base_url"),
         api_key=api_key,
     )
+
+
+def _plan_all(
+    engine: Engine,
+    workflows: list[LoadedWorkflow],
+    plan: BatchPlan,
+    options: argparse.Namespace,
+) -> list[tuple[LoadedWorkflow, PlannedBatch]] | None:
+    """Check and expand every workflow before queueing any; None after printing an error."""
+    planned: list[tuple[LoadedWorkflow, PlannedBatch]] = []
+    for workflow in workflows:
+        try:
+            batch = engine.plan_batch(workflow, plan)
+        except PlanningError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            print("No job was submitted.", file=sys.stderr)
+            return None
+        for finding in batch.report.warnings:
+            print(f"warning: {workflow.path.name}: {finding.message}", file=sys.stderr)
+        planned.append((workflow, batch))
+    total = sum(len(batch.graphs) for _workflow, batch in planned)
+    if total > LARGE_BATCH and not getattr(options, "yes", False):
+        print(
+            f"error: this run makes {total} jobs, more than {LARGE_BATCH}. Add --yes to queue "
+            "them anyway.",
+            file=sys.stderr,
+        )
+        return None
+    return planned
 
 
 def _jobs_can_progress(engine: Engine, batch_ids: set[int]) -> bool:
@@ -178,7 +217,15 @@ def _connection_problem(connection: ConnectionConfig) -> str | None:
 
 def run_command(options: argparse.Namespace) -> int:
     """Run ``cmfy-desk run``; returns the exit status."""
-    workflows, errors = _load_all(options.workflows)
+    try:
+        definitions = load_definitions(options.definitions)
+        plan = build_plan(options)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    files, scan_errors = scan_workflow_paths(options.workflows)
+    workflows, errors = _load_all(files, definitions)
+    errors = [str(error) for error in scan_errors] + errors
     if errors:
         for message in errors:
             print(f"error: {message}", file=sys.stderr)
@@ -204,7 +251,16 @@ def run_command(options: argparse.Namespace) -> int:
     try:
         run_options = replace(scheduler_options(settings), start_paused=False)
         return asyncio.run(
-            _run(options, workflows, connection, paths.database, output_root, run_options)
+            _run(
+                options,
+                workflows,
+                connection,
+                paths.database,
+                output_root,
+                run_options,
+                plan,
+                definitions,
+            )
         )
     except KeyboardInterrupt:
         print("Interrupted; unfinished jobs stay in the database.", file=sys.stderr)
@@ -264,6 +320,8 @@ async def _run(
     database: Path,
     output_root: Path,
     options_for_run: SchedulerOptions,
+    plan: BatchPlan | None = None,
+    definitions: NodeDefinitions | None = None,
 ) -> int:
     started = time.monotonic()
     reporter = _Reporter(sys.stdout, options.json)
@@ -279,20 +337,25 @@ async def _run(
         options=options_for_run,
     )
     engine.subscribe(reporter)
+    if definitions is not None:
+        engine.definitions = definitions
     try:
         await engine.start()
     except EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        planned = _plan_all(engine, workflows, plan or BatchPlan(), options)
+        if planned is None:
+            return EXIT_USAGE
         if resuming:
             batch_ids.update(
                 job.batch_id
                 for job in engine.store.jobs()
                 if job.connection == connection.label and not job.is_final
             )
-        for workflow in workflows:
-            engine.add_batch(workflow, options.count, SeedMode(options.seed_mode), options.seed)
+        for workflow, batch_plan in planned:
+            engine.queue_planned(workflow, plan or BatchPlan(), batch_plan)
         while _jobs_can_progress(engine, batch_ids):
             reporter.changed.clear()
             await reporter.changed.wait()

@@ -177,7 +177,10 @@ class ModelLibrary:
             log.info("The package %s is not installed; no template models", TEMPLATES_PACKAGE)
             return 0
         folder = importlib.resources.files(package) / "templates"
-        models = list(template_models(folder))
+        return self.seed(list(template_models(folder)))
+
+    def seed(self, models: list[TemplateModel]) -> int:
+        """Add template model downloads not in the library yet; return how many were added."""
         added = 0
         with _transaction(self._db):
             for model in models:
