@@ -95,8 +95,7 @@ def main() -> int:
     aware = asyncio.run(measure(rounds, cache_aware=True))
     for label, result in (("first-in-first-out", fifo), ("cache-aware", aware)):
         print(
-            f"{label}: {result['jobs']} jobs, {result['misses']} cold starts, "
-            f"{result['hits']} hits"
+            f"{label}: {result['jobs']} jobs, {result['misses']} cold starts, {result['hits']} hits"
         )
     ratio = aware["misses"] / fifo["misses"] if fifo["misses"] else 1.0
     print(f"cache_ordering: {ratio:.2f} of the cold starts of first-in-first-out (goal <= {GOAL})")
