@@ -142,3 +142,31 @@ async def test_start_paused_submits_nothing(
             await engine.stop()
         stats = sandbox.stats
     assert stats["jobs_created"] == 2
+
+
+async def test_rate_limit_waits_have_own_budget(
+    tmp_path: Path, bundled_workflow_paths: list[Path]
+) -> None:
+    workflow = load_workflow_file(bundled_workflow_paths[0])
+    async with running_sandbox(tmp_path, speed=50) as sandbox:
+        sandbox.faults.set_value("429_storm", 1.0)
+        sandbox.faults.set_value("storm_seconds", 0.5)
+        engine = _engine(tmp_path, sandbox.base_url, sandbox.api_key, rate_limit_waits=2)
+        changes: list[JobStatus] = []
+        engine.subscribe(
+            lambda event: changes.append(getattr(event, "job", None) and event.job.status)
+        )  # type: ignore[attr-defined]
+        await engine.start()
+        try:
+            batch, jobs = engine.add_batch(workflow, 1, SeedMode.FIXED)
+            # The job goes back to the queue after two 429s, with no attempt counted.
+            await wait_for(lambda: changes.count(JobStatus.SUBMITTING) >= 2, timeout=30)
+            requeued = engine.store.get_job(jobs[0].id)
+            sandbox.faults.set_value("429_storm", 0.0)
+            await wait_for(lambda: _final(engine, batch.id), timeout=30)
+            final = engine.store.get_job(jobs[0].id)
+        finally:
+            await engine.stop()
+    assert JobStatus.QUEUED in changes[1:]
+    assert requeued.attempts <= 1
+    assert final.status is JobStatus.SUCCEEDED

@@ -43,6 +43,9 @@ class SchedulerOptions:
     retry_base_delay: float = 1.0  # seconds; doubles per attempt, with jitter
     retry_max_delay: float = 60.0
     download_attempts: int = 3
+    # 429 rate_limit_exceeded answers one submission waits out before it goes back to the
+    # queue; counted apart from max_attempts, because a 429 is not a failure of the job.
+    rate_limit_waits: int = 20
     # A user cap on running jobs for this connection ("use at most 1 of my 2 slots"); None
     # uses what the service allows.
     max_running: int | None = None
@@ -277,10 +280,15 @@ class Scheduler:
 
     async def _submit(self, job: Job) -> None:
         attempts = job.attempts
+        rate_limited = 0
         while True:
             try:
                 result = await self._client.submit(job.prompt, job.idempotency_key)
             except RateLimitError as exc:
+                rate_limited += 1
+                if rate_limited >= self._options.rate_limit_waits:
+                    self._requeue_after_limit(job, exc)
+                    return
                 # The pacer delays every request until Retry-After has passed, so this is not a
                 # failed attempt.
                 log.info("Job %d: rate limited, waiting %.1f s", job.id, exc.retry_after or 1.0)
