@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cmfy_desk.app import ConnectionConfig, Engine
-from cmfy_desk.scheduler import EngineEvent, Notice, SchedulerOptions
+from cmfy_desk.scheduler import EngineEvent, JobChanged, Notice, SchedulerOptions
 from cmfy_desk.scheduler.failures import FailureCause
 from cmfy_desk.store import JobStatus
 from cmfy_desk.workflows.batch import SeedMode
@@ -153,9 +153,12 @@ async def test_rate_limit_waits_have_own_budget(
         sandbox.faults.set_value("storm_seconds", 0.5)
         engine = _engine(tmp_path, sandbox.base_url, sandbox.api_key, rate_limit_waits=2)
         changes: list[JobStatus] = []
-        engine.subscribe(
-            lambda event: changes.append(getattr(event, "job", None) and event.job.status)
-        )  # type: ignore[attr-defined]
+
+        def record(event: EngineEvent) -> None:
+            if isinstance(event, JobChanged):
+                changes.append(event.job.status)
+
+        engine.subscribe(record)
         await engine.start()
         try:
             batch, jobs = engine.add_batch(workflow, 1, SeedMode.FIXED)
