@@ -178,3 +178,19 @@ def test_bad_set_value_exits_2(tmp_path: Path, bundled_workflow_paths: list[Path
     result = _run(tmp_path, "--set", "99.steps=5", str(bundled_workflow_paths[0]))
     assert result.returncode == 2
     assert "99" in result.stderr
+
+
+def test_image_folder_is_refused_for_cloud(
+    tmp_path: Path, bundled_workflow_paths: list[Path]
+) -> None:
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    Image.new("RGB", (8, 8)).save(folder / "a.png")
+    graph = json.loads(bundled_workflow_paths[0].read_text())
+    graph["90"] = {"class_type": "LoadImage", "inputs": {"image": "example.png"}}
+    workflow = tmp_path / "img2img.json"
+    workflow.write_text(json.dumps(graph))
+    result = _run(tmp_path, "--images", str(folder), str(workflow))
+    assert result.returncode == 2
+    assert "uploads" in result.stderr
+    assert "No job was submitted" in result.stderr

@@ -31,7 +31,7 @@ from cmfy_desk.settings import Settings
 from cmfy_desk.store import FINAL_STATUSES, JobStatus, Store, StoreError
 from cmfy_desk.workflow_commands import build_plan, load_definitions
 from cmfy_desk.workflows.definitions import NodeDefinitions
-from cmfy_desk.workflows.expansion import LARGE_BATCH, BatchPlan
+from cmfy_desk.workflows.expansion import LARGE_BATCH, BatchPlan, estimate
 from cmfy_desk.workflows.formats import (
     LoadedWorkflow,
     WorkflowLoadError,
@@ -181,6 +181,12 @@ def _plan_all(
             return None
         for finding in batch.report.warnings:
             print(f"warning: {workflow.path.name}: {finding.message}", file=sys.stderr)
+        cost = estimate(batch.graphs).relative_cost
+        print(
+            f"{workflow.path.name}: {len(batch.graphs)} jobs, estimated cost {cost:.1f}x one "
+            "512x512 image at 20 steps",
+            file=sys.stderr,
+        )
         planned.append((workflow, batch))
     total = sum(len(batch.graphs) for _workflow, batch in planned)
     if total > LARGE_BATCH and not getattr(options, "yes", False):

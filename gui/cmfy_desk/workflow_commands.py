@@ -13,7 +13,12 @@ from cmfy_desk.planning import seed_model_library
 from cmfy_desk.store import Store, StoreError
 from cmfy_desk.store.model_library import ModelLibrary
 from cmfy_desk.workflows.batch import SeedMode
-from cmfy_desk.workflows.batch_files import parse_axis, read_csv_rows, read_prompt_list
+from cmfy_desk.workflows.batch_files import (
+    parse_axis,
+    read_csv_rows,
+    read_image_folder,
+    read_prompt_list,
+)
 from cmfy_desk.workflows.definitions import NodeDefinitions
 from cmfy_desk.workflows.expansion import BatchPlan
 from cmfy_desk.workflows.formats import WorkflowLoadError, load_workflow_file, scan_workflow_paths
@@ -55,6 +60,13 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--csv", type=Path, help="CSV file whose columns name parameters (one job per row)"
     )
+    group.add_argument(
+        "--images",
+        type=Path,
+        metavar="FOLDER",
+        help="one job per picture in FOLDER, for the workflow's LoadImage node (needs a "
+        "service that accepts uploads)",
+    )
     group.add_argument("--x", metavar="PARAM=V1,V2,...", help="XY grid: the values along x")
     group.add_argument("--y", metavar="PARAM=V1,V2,...", help="XY grid: the values along y")
     group.add_argument(
@@ -94,6 +106,7 @@ def build_plan(options: argparse.Namespace) -> BatchPlan:
         x_axis=parse_axis(options.x) if options.x else None,
         y_axis=parse_axis(options.y) if options.y else None,
         values=values,
+        input_images=tuple(read_image_folder(options.images)) if options.images else (),
     )
 
 
