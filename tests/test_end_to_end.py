@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from cmfy_desk.app import ConnectionConfig, Engine
+from cmfy_desk.app import ConnectionConfig, Engine, EngineError
 from cmfy_desk.scheduler import EngineEvent, SchedulerOptions
 from cmfy_desk.store import JobStatus, Store
 from cmfy_desk.workflows.batch import SeedMode
@@ -236,3 +236,29 @@ async def test_new_output_folder_applies_to_new_batches(
     assert outputs[jobs[first.id]].parent == Path(first.output_dir)
     assert outputs[jobs[second.id]].parent == Path(second.output_dir)
     assert first.output_dir != second.output_dir
+
+
+async def test_definitions_file_from_connection(tmp_path: Path) -> None:
+    good = tmp_path / "object_info.json"
+    good.write_text(json.dumps({"SaveImage": {"input": {"required": {}}, "output_node": True}}))
+    bad = tmp_path / "broken.json"
+    bad.write_text("{")
+    engine = Engine(
+        tmp_path / "db.sqlite3",
+        tmp_path / "out",
+        ConnectionConfig(kind="sandbox", sandbox_speed=50, definitions_file=str(good)),
+    )
+    await engine.start()
+    try:
+        assert "SaveImage" in engine.definitions
+        assert "KSampler" not in engine.definitions
+    finally:
+        await engine.stop()
+    broken = Engine(
+        tmp_path / "db2.sqlite3",
+        tmp_path / "out",
+        ConnectionConfig(kind="sandbox", definitions_file=str(bad)),
+    )
+    with pytest.raises(EngineError, match=r"broken\.json"):
+        await broken.start()
+    await broken.stop()

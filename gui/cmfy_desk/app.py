@@ -51,6 +51,9 @@ class ConnectionConfig:
     api_key: str | None = None
     plan: str = "free"
     sandbox_speed: float = 5.0
+    # A saved GET /object_info response to convert and check workflows with; empty uses the
+    # bundled definitions of ComfyUI's core nodes.
+    definitions_file: str = ""
 
     @property
     def label(self) -> str:
@@ -125,6 +128,8 @@ class Engine:
             raise EngineError(
                 "No API key for cmfy.cloud. Enter it in Settings, or set CMFY_API_KEY."
             )
+        if self.connection.definitions_file and self._definitions is None:
+            self._definitions = _load_definitions_file(Path(self.connection.definitions_file))
         self._store = Store.open(self.database)
         self.model_library = ModelLibrary(self._store)
         seed_model_library(self.model_library)
@@ -434,6 +439,17 @@ class Engine:
         return [
             job for job in self.store.jobs(batch_ids=batch_ids) if job.status not in FINAL_STATUSES
         ]
+
+
+def _load_definitions_file(path: Path) -> NodeDefinitions:
+    try:
+        definitions = NodeDefinitions.from_file(path)
+    except ValueError as exc:
+        raise EngineError(
+            f"{exc} Or clear the node definitions file in Settings to use the bundled ones."
+        ) from exc
+    log.info("Node definitions from %s (%d classes)", path, len(definitions))
+    return definitions
 
 
 def _running_jobs(limits: Limits | None, in_flight: int) -> int:

@@ -106,6 +106,13 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "Send jobs that use the same models one after another, so they land on warm nodes",
     ),
+    Setting(
+        "workflows.definitions_file",
+        str,
+        "",
+        "Node definitions for converting editor-format workflows: a saved GET /object_info "
+        "response of your ComfyUI server; empty uses ComfyUI 0.8.0's core nodes, bundled",
+    ),
     Setting("window.geometry", str, "", "Saved main window geometry (Qt's saveGeometry, base64)"),
     Setting("window.state", str, "", "Saved main window layout (Qt's saveState, base64)"),
 )

@@ -19,16 +19,19 @@ def connection_from_settings(
     ``force_sandbox`` (demo mode) selects the built-in sandbox regardless of the settings.
     """
     plan = str(settings.get("sandbox.plan"))
+    definitions_file = str(settings.get("workflows.definitions_file")).strip()
     if force_sandbox or settings.get("connection.kind") == SANDBOX_CONNECTION:
         return ConnectionConfig(
             kind=SANDBOX_CONNECTION,
             plan=plan,
             sandbox_speed=float(settings.get("sandbox.speed")),
+            definitions_file=definitions_file,
         )
     return ConnectionConfig(
         kind="cmfy",
         base_url=str(settings.get("connection.base_url")),
         api_key=keystore.get(API_KEY_ACCOUNT),
+        definitions_file=definitions_file,
     )
 
 
