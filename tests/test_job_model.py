@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
+import random
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, Qt
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
-from cmfy_desk.store import Job, JobStatus, Output, Store
+from cmfy_desk.store import Batch, Job, JobStatus, Output, Store
 from cmfy_desk.ui.batch_summary import batch_summary
 from cmfy_desk.ui.gallery import GalleryModel, ImageLoader
-from cmfy_desk.ui.job_model import JOB_ROLE, PROGRESS_ROLE, Column, JobTableModel, status_text
+from cmfy_desk.ui.job_model import (
+    JOB_IDS_MIME_TYPE,
+    JOB_ROLE,
+    PROGRESS_ROLE,
+    Column,
+    JobTableModel,
+    queue_sort_key,
+    status_text,
+)
+from cmfy_desk.ui.model_sets import model_color, model_file_name
 
 GRAPH: dict[str, Any] = {
     "1": {"class_type": "KSampler", "inputs": {"seed": 1}},
@@ -52,14 +63,14 @@ def write_png(path: Path, width: int = 320, height: int = 200) -> Path:
     return path
 
 
-def batch_names(store: Store, calls: list[int]) -> Callable[[int], str | None]:
-    """Return a batch-name lookup on ``store`` that records each batch id it is asked for."""
+def batch_lookup(store: Store, calls: list[int]) -> Callable[[int], Batch | None]:
+    """Return a batch lookup on ``store`` that records each batch id it is asked for."""
 
-    def name(batch_id: int) -> str | None:
+    def find(batch_id: int) -> Batch | None:
         calls.append(batch_id)
-        return store.get_batch(batch_id).name
+        return store.get_batch(batch_id)
 
-    return name
+    return find
 
 
 def finish(store: Store, job_id: int, status: JobStatus) -> Job:
@@ -93,7 +104,7 @@ def add_output(store: Store, tmp_path: Path, job_id: int, index: int = 0) -> Out
 
 def test_job_model_passes_modeltester(store: Store, qtmodeltester: Any) -> None:
     add_batch(store, 3)
-    model = JobTableModel(store.jobs(), batch_name=batch_names(store, []))
+    model = JobTableModel(store.jobs(), find_batch=batch_lookup(store, []))
     qtmodeltester.check(model)
 
 
@@ -102,7 +113,7 @@ def test_job_model_final_rows_pass_modeltester(store: Store, qtmodeltester: Any)
     statuses = [JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.LOST]
     for job_id, status in zip(ids[:4], statuses, strict=True):
         finish(store, job_id, status)
-    model = JobTableModel(store.jobs(), batch_name=batch_names(store, []))
+    model = JobTableModel(store.jobs(), find_batch=batch_lookup(store, []))
     qtmodeltester.check(model)
 
 
@@ -134,14 +145,15 @@ def test_job_change_updates_one_row(store: Store, qtbot: QtBot) -> None:
     inserts: list[bool] = []
     model.rowsInserted.connect(lambda *_args: inserts.append(True))
 
-    job = store.transition(ids[1], JobStatus.SUBMITTING)
+    # The first queued job stays first when it is sent, so its row changes in place.
+    job = store.transition(ids[0], JobStatus.SUBMITTING)
     model.update_job(job)
 
-    assert changes == [(1, 1, 0, len(Column) - 1)]
+    assert changes == [(0, 0, 0, len(Column) - 1)]
     assert resets == []
     assert inserts == []
-    assert model.data(model.index(1, Column.STATUS)) == "Submitting"
-    assert model.data(model.index(1, Column.PROGRESS), PROGRESS_ROLE) == 5
+    assert model.data(model.index(0, Column.STATUS)) == "Submitting"
+    assert model.data(model.index(0, Column.PROGRESS), PROGRESS_ROLE) == 5
 
 
 def test_new_job_inserts_row(store: Store, qtmodeltester: Any) -> None:
@@ -267,7 +279,7 @@ def test_batch_column_names_each_batch(store: Store) -> None:
     add_batch(store, 2, name="portrait")
     add_batch(store, 1, name="landscape")
     calls: list[int] = []
-    model = JobTableModel(store.jobs(), batch_name=batch_names(store, calls))
+    model = JobTableModel(store.jobs(), find_batch=batch_lookup(store, calls))
 
     shown = [model.data(model.index(row, Column.BATCH)) for row in range(3)]
     shown_again = [model.data(model.index(row, Column.BATCH)) for row in range(3)]
@@ -282,8 +294,9 @@ def test_batch_column_names_each_batch(store: Store) -> None:
 
 def test_batch_name_unknown_asked_again(store: Store) -> None:
     add_batch(store, 1)
-    answers: list[str | None] = [None, "named later"]
-    model = JobTableModel(store.jobs(), batch_name=lambda _batch_id: answers.pop(0))
+    batch = store.get_batch(store.jobs()[0].batch_id)
+    answers: list[Batch | None] = [None, dataclasses.replace(batch, name="named later")]
+    model = JobTableModel(store.jobs(), find_batch=lambda _batch_id: answers.pop(0))
 
     first = model.data(model.index(0, Column.BATCH))
     second = model.data(model.index(0, Column.BATCH))
@@ -422,3 +435,216 @@ def test_batch_summary_none_while_running(store: Store) -> None:
 
     assert batch_summary("portrait batch", jobs) is None
     assert batch_summary("portrait batch", []) is None
+
+
+# Queue order, moves, paused batches, models and dragging ------------------------------------
+
+MODEL_URL = "https://models.example/checkpoints/base%20v1.safetensors"
+LORA_URL = "https://models.example/loras/detail.safetensors"
+
+
+def model_graph(*urls: str) -> dict[str, Any]:
+    graph: dict[str, Any] = {
+        "1": {"class_type": "KSampler", "inputs": {"seed": 1}},
+        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0]}},
+    }
+    names = ("ckpt_name", "lora_name")
+    for number, (name, url) in enumerate(zip(names, urls, strict=False), start=3):
+        graph[str(number)] = {"class_type": "Loader", "inputs": {name: url}}
+    return graph
+
+
+def add_model_batch(store: Store, count: int, key: str, *urls: str) -> list[int]:
+    _batch, jobs = store.add_batch(
+        name=f"{key} batch",
+        workflow_name=key,
+        workflow_path=f"/workflows/{key}.json",
+        connection="sandbox",
+        seed_mode="fixed",
+        output_dir=f"{key} batch",
+        jobs=[(model_graph(*urls), f"hash-{key}", 1) for _ in range(count)],
+        model_keys=[key] * count,
+    )
+    return [job.id for job in jobs]
+
+
+def row_ids(model: JobTableModel) -> list[int]:
+    return [model.job_at(row).id for row in range(model.rowCount())]
+
+
+def test_rows_follow_priority_then_order(store: Store) -> None:
+    first = add_batch(store, 2, name="first")
+    second = add_batch(store, 2, name="second")
+    store.set_job_priority([second[1]], 10)
+    store.set_job_priority([first[0]], -10)
+    model = JobTableModel(store.jobs())
+
+    priorities = [model.data(model.index(row, Column.PRIORITY)) for row in range(4)]
+
+    assert row_ids(model) == [second[1], first[1], second[0], first[0]]
+    assert priorities == ["10", "0", "0", "-10"]
+    assert model.headerData(Column.PRIORITY, Qt.Orientation.Horizontal) == "Priority"
+
+
+def test_running_first_finished_last(store: Store) -> None:
+    ids = add_batch(store, 5)
+    store.transition(ids[3], JobStatus.SUBMITTING)
+    finish(store, ids[0], JobStatus.SUCCEEDED)
+    finish(store, ids[1], JobStatus.FAILED)
+    model = JobTableModel(store.jobs())
+
+    # Running first, then the queue in order, then the most recently finished first.
+    assert row_ids(model) == [ids[3], ids[2], ids[4], ids[1], ids[0]]
+
+
+@pytest.mark.qt_log_level_fail("WARNING")
+def test_priority_change_moves_row(store: Store, qtmodeltester: Any) -> None:
+    ids = add_batch(store, 4)
+    model = JobTableModel(store.jobs())
+    qtmodeltester.check(model)
+    moves: list[tuple[int, int]] = []
+    model.rowsMoved.connect(lambda _parent, start, _end, _dest, row: moves.append((start, row)))
+    changes: list[int] = []
+    model.dataChanged.connect(lambda top, _bottom, _roles: changes.append(top.row()))
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+
+    store.set_job_priority([ids[2]], 10)
+    model.update_job(store.get_job(ids[2]))
+    store.set_job_priority([ids[2]], -10)
+    model.update_job(store.get_job(ids[2]))
+
+    assert moves == [(2, 0), (0, 4)]
+    assert changes == [0, 3]
+    assert resets == []
+    assert row_ids(model) == [ids[0], ids[1], ids[3], ids[2]]
+    assert model.row_of(ids[2]) == 3
+    assert model.data(model.index(3, Column.PRIORITY)) == "-10"
+
+
+@pytest.mark.qt_log_level_fail("WARNING")
+def test_finished_job_moves_below_queue(store: Store, qtmodeltester: Any) -> None:
+    ids = add_batch(store, 3)
+    model = JobTableModel(store.jobs())
+    qtmodeltester.check(model)
+
+    model.update_job(store.transition(ids[0], JobStatus.SUBMITTING))
+    sent = row_ids(model)
+    model.update_job(store.transition(ids[1], JobStatus.SUBMITTING))
+    model.update_job(store.transition(ids[1], JobStatus.CANCELLED, finished_at=time.time()))
+    cancelled = row_ids(model)
+    model.update_job(store.transition(ids[1], JobStatus.QUEUED))
+    retried = row_ids(model)
+
+    assert sent == ids
+    assert cancelled == [ids[0], ids[2], ids[1]]
+    assert retried == ids
+
+
+@pytest.mark.qt_log_level_fail("WARNING")
+def test_moves_keep_order_in_random_changes(store: Store, qtmodeltester: Any) -> None:
+    ids = add_batch(store, 12) + add_batch(store, 6, name="landscape")
+    model = JobTableModel(store.jobs())
+    qtmodeltester.check(model)
+    rng = random.Random(7)
+
+    for _ in range(80):
+        job_id = rng.choice(ids)
+        job = store.get_job(job_id)
+        choice = rng.randrange(4)
+        if choice == 0:
+            store.set_job_priority([job_id], rng.choice([-10, 0, 10]))
+        elif choice == 1:
+            store.move_jobs([job_id], to=rng.choice(["top", "bottom"]))
+        elif choice == 2 and job.status is JobStatus.QUEUED:
+            store.transition(job_id, JobStatus.SUBMITTING)
+            store.transition(job_id, JobStatus.CANCELLED, finished_at=time.time())
+        elif job.status is JobStatus.CANCELLED:
+            store.transition(job_id, JobStatus.QUEUED, finished_at=None)
+        model.update_job(store.get_job(job_id))
+
+    expected = [job.id for job in sorted(store.jobs(), key=queue_sort_key)]
+    assert row_ids(model) == expected
+    assert all(model.row_of(job_id) == row for row, job_id in enumerate(expected))
+
+
+def test_paused_batch_shown_in_rows(store: Store) -> None:
+    ids = add_batch(store, 2)
+    finish(store, ids[1], JobStatus.SUCCEEDED)
+    model = JobTableModel(store.jobs(), find_batch=store.get_batch)
+    changes: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda top, bottom, _roles: changes.append((top.row(), bottom.row())))
+    before = model.data(model.index(0, Column.BATCH))
+
+    store.set_batch_paused(store.get_job(ids[0]).batch_id, True)
+    model.refresh_batches()
+    batch_font = model.data(model.index(0, Column.BATCH), Qt.ItemDataRole.FontRole)
+    tooltip = model.data(model.index(0, Column.SEED), Qt.ItemDataRole.ToolTipRole)
+
+    assert before == "portrait batch"
+    assert changes == [(0, 1)]
+    assert model.data(model.index(0, Column.BATCH)) == "portrait batch (paused)"
+    assert batch_font.italic()
+    assert model.data(model.index(0, Column.STATUS)) == "Queued (paused)"
+    assert model.data(model.index(1, Column.STATUS)) == "Succeeded"
+    assert model.data(model.index(0, Column.SEED), Qt.ItemDataRole.ForegroundRole) is not None
+    assert model.data(model.index(1, Column.SEED), Qt.ItemDataRole.ForegroundRole) is None
+    assert "The batch is paused" in tooltip
+
+
+def test_models_column_labels_model_sets(store: Store) -> None:
+    pair = add_model_batch(store, 2, "aaaa0001", MODEL_URL, LORA_URL)
+    single = add_model_batch(store, 1, "bbbb0002", MODEL_URL)
+    none = add_model_batch(store, 1, "")
+    model = JobTableModel(store.jobs())
+
+    def cell(job_id: int, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = model.row_of(job_id)
+        assert row is not None
+        return model.data(model.index(row, Column.MODELS), role)
+
+    tooltip = cell(pair[0], Qt.ItemDataRole.ToolTipRole)
+    first_icon = cell(pair[0], Qt.ItemDataRole.DecorationRole)
+
+    assert cell(pair[0]) == "base v1.safetensors +1"
+    assert cell(single[0]) == "base v1.safetensors"
+    assert cell(none[0]) == ""
+    assert tooltip.splitlines() == ["Model files:", MODEL_URL, LORA_URL]
+    assert first_icon is cell(pair[1], Qt.ItemDataRole.DecorationRole)
+    assert first_icon is not cell(single[0], Qt.ItemDataRole.DecorationRole)
+    assert cell(none[0], Qt.ItemDataRole.DecorationRole) is None
+    assert model_color("aaaa0001") != model_color("bbbb0002")
+    assert model_file_name("https://example.org/") == "https://example.org/"
+
+
+def test_drag_data_has_queued_ids(store: Store) -> None:
+    ids = add_batch(store, 3)
+    finish(store, ids[2], JobStatus.SUCCEEDED)
+    model = JobTableModel(store.jobs())
+    other = JobTableModel(store.jobs())
+    indexes = [model.index(row, column) for row in range(3) for column in (0, 1)]
+
+    mime = model.mimeData(indexes)
+
+    assert model.mimeTypes() == [JOB_IDS_MIME_TYPE]
+    assert model.dragged_job_ids(mime) == [ids[0], ids[1]]
+    assert other.dragged_job_ids(mime) is None
+    assert model.canDropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, QModelIndex())
+    assert model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsDragEnabled
+    assert not model.flags(model.index(2, 0)) & Qt.ItemFlag.ItemIsDragEnabled
+    assert model.flags(QModelIndex()) & Qt.ItemFlag.ItemIsDropEnabled
+
+
+def test_drag_data_from_elsewhere_ignored(store: Store) -> None:
+    add_batch(store, 1)
+    model = JobTableModel(store.jobs())
+    foreign = QMimeData()
+    foreign.setData(JOB_IDS_MIME_TYPE, QByteArray(b'{"token": "other", "job_ids": [1]}'))
+    broken = QMimeData()
+    broken.setData(JOB_IDS_MIME_TYPE, QByteArray(b"\xff not json"))
+    text = QMimeData()
+    text.setText("1")
+
+    assert model.dragged_job_ids(foreign) is None
+    assert model.dragged_job_ids(broken) is None
+    assert model.dragged_job_ids(text) is None

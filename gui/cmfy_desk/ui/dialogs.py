@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -151,9 +152,9 @@ class BatchDialog(QDialog):
 
 
 class SettingsDialog(QDialog):
-    """Edits the connection, the API key (kept in the OS keyring), the output folder and the
-    sandbox. On accept it writes the settings file and the key; the window then compares the
-    connection they describe with the one in use."""
+    """Edits the connection, the API key (kept in the OS keyring), the output folder, the
+    sandbox and the queue. On accept it writes the settings file and the key; the window then
+    compares the connection and queue settings they describe with those in use."""
 
     def __init__(
         self,
@@ -211,6 +212,8 @@ class SettingsDialog(QDialog):
             self.tr("How many times faster than real time the sandbox runs jobs")
         )
 
+        queue_group = self._build_queue_group(settings)
+
         self._error = QLabel()
         self._error.setStyleSheet("color: #c62828")
         self._error.setWordWrap(True)
@@ -232,10 +235,60 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(queue_group)
         layout.addWidget(self._error)
         layout.addWidget(buttons)
         self._update_enabled()
         self._folder_dialog: QFileDialog | None = None
+
+    def _build_queue_group(self, settings: Settings) -> QGroupBox:
+        self.max_running = QSpinBox()
+        self.max_running.setRange(0, 1000)
+        # Shown in place of 0.
+        self.max_running.setSpecialValueText(self.tr("No cap"))
+        self.max_running.setValue(int(settings.get("queue.max_running")))
+        self.max_running.setToolTip(
+            self.tr(
+                "Most jobs to run at once, below the plan's limit. 0 means no cap: as many as "
+                "the plan allows."
+            )
+        )
+        self.start_paused = QCheckBox(self.tr("Start with the queue paused"))
+        self.start_paused.setChecked(bool(settings.get("queue.start_paused")))
+        self.failures_before_pause = QSpinBox()
+        self.failures_before_pause.setRange(0, 1000)
+        self.failures_before_pause.setSpecialValueText(self.tr("Never"))
+        self.failures_before_pause.setSuffix(self.tr(" failures in a row"))
+        self.failures_before_pause.setValue(int(settings.get("queue.failures_before_pause")))
+        self.failures_before_pause.setToolTip(
+            self.tr("Pause a batch after this many of its jobs failed in a row; 0 never pauses")
+        )
+        self.cache_aware = QCheckBox(self.tr("Send jobs that use the same models together"))
+        self.cache_aware.setChecked(bool(settings.get("queue.cache_aware")))
+        self.cache_aware.setToolTip(
+            self.tr(
+                "Jobs that load the same model files go one after another, so that they run on "
+                "nodes that already hold those models."
+            )
+        )
+        note = QLabel(
+            self.tr(
+                "Queue settings apply when the queue restarts, which happens on OK unless "
+                "jobs are running on the built-in sandbox; then they apply at the next start."
+            )
+        )
+        note.setWordWrap(True)
+        note.setEnabled(False)
+
+        form = QFormLayout()
+        form.addRow(self.tr("Max running jobs:"), self.max_running)
+        form.addRow(self.tr("Pause a batch after:"), self.failures_before_pause)
+        form.addRow(self.start_paused)
+        form.addRow(self.cache_aware)
+        form.addRow(note)
+        group = QGroupBox(self.tr("Queue"))
+        group.setLayout(form)
+        return group
 
     def accept(self) -> None:
         problem = self._save()
@@ -270,6 +323,10 @@ class SettingsDialog(QDialog):
             self._settings.set("output.folder", self.output_folder.text().strip())
             self._settings.set("sandbox.plan", str(self.sandbox_plan.currentData()))
             self._settings.set("sandbox.speed", float(self.sandbox_speed.value()))
+            self._settings.set("queue.max_running", self.max_running.value())
+            self._settings.set("queue.start_paused", self.start_paused.isChecked())
+            self._settings.set("queue.failures_before_pause", self.failures_before_pause.value())
+            self._settings.set("queue.cache_aware", self.cache_aware.isChecked())
         except ValueError as exc:
             return str(exc)
         try:

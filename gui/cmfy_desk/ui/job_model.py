@@ -1,23 +1,30 @@
-"""The job table: a row per job, updated in place as the engine reports changes."""
+"""The job table: a row per job in queue order, updated in place as the engine reports changes."""
 
 from __future__ import annotations
 
+import bisect
+import json
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QByteArray,
     QCoreApplication,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 
-from cmfy_desk.store import Job, JobStatus
+from cmfy_desk.store import Batch, Job, JobStatus
+from cmfy_desk.ui.model_sets import ModelSet
+from cmfy_desk.workflows.graph import model_urls
 
 # The service reports no per-step progress, so a job's progress is the stage it has reached.
 # A running job shows a bar half full. Failed, cancelled and lost jobs have no entry and show
@@ -52,26 +59,55 @@ PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
 # The Job object of a row, for actions on the selection.
 JOB_ROLE = Qt.ItemDataRole.UserRole + 2
 
+# The MIME type of rows dragged inside the job table. The data is a JSON object with the job
+# ids and the token of the model they came from. Rows dragged from another window or process,
+# which may use another database, carry another token and are ignored.
+JOB_IDS_MIME_TYPE = "application/x-cmfy-desk-job-ids"
+
+# Jobs being sent, run or downloaded; shown above the queued jobs.
+_ACTIVE_STATUSES = frozenset(
+    {JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING, JobStatus.DOWNLOADING}
+)
+
+SortKey = tuple[int, float, float, int]
+
+
+def queue_sort_key(job: Job) -> SortKey:
+    """Return the key that places a job in the table, smallest first.
+
+    Jobs being sent, run or downloaded come first, then queued jobs in the order the scheduler
+    takes them (priority, highest first, then queue order), then finished jobs, the most
+    recently finished first. The job id breaks ties, so that no two jobs have equal keys.
+    """
+    if job.is_final:
+        return (2, -(job.finished_at or 0.0), 0.0, -job.id)
+    rank = 0 if job.status in _ACTIVE_STATUSES else 1
+    return (rank, -float(job.priority), job.queue_order, job.id)
+
 
 class Column(IntEnum):
     WORKFLOW = 0
     BATCH = 1
-    SEED = 2
-    STATUS = 3
-    QUEUE_POSITION = 4
-    PROGRESS = 5
-    SUBMITTED = 6
-    STARTED = 7
-    FINISHED = 8
-    ERROR = 9
+    MODELS = 2
+    SEED = 3
+    STATUS = 4
+    PRIORITY = 5
+    QUEUE_POSITION = 6
+    PROGRESS = 7
+    SUBMITTED = 8
+    STARTED = 9
+    FINISHED = 10
+    ERROR = 11
 
 
 def _header_text(column: Column) -> str:
     texts = {
         Column.WORKFLOW: QCoreApplication.translate("JobTableModel", "Workflow"),
         Column.BATCH: QCoreApplication.translate("JobTableModel", "Batch"),
+        Column.MODELS: QCoreApplication.translate("JobTableModel", "Models"),
         Column.SEED: QCoreApplication.translate("JobTableModel", "Seed"),
         Column.STATUS: QCoreApplication.translate("JobTableModel", "Status"),
+        Column.PRIORITY: QCoreApplication.translate("JobTableModel", "Priority"),
         Column.QUEUE_POSITION: QCoreApplication.translate("JobTableModel", "Queue position"),
         Column.PROGRESS: QCoreApplication.translate("JobTableModel", "Progress"),
         Column.SUBMITTED: QCoreApplication.translate("JobTableModel", "Submitted"),
@@ -80,6 +116,32 @@ def _header_text(column: Column) -> str:
         Column.ERROR: QCoreApplication.translate("JobTableModel", "Error"),
     }
     return texts[column]
+
+
+def _header_tooltip(column: Column) -> str | None:
+    match column:
+        case Column.PROGRESS:
+            return QCoreApplication.translate(
+                "JobTableModel",
+                "Progress by stage (queued, submitted, running, downloading, done): the service "
+                "reports no per-step progress. Failed, cancelled and lost jobs show no bar.",
+            )
+        case Column.PRIORITY:
+            return QCoreApplication.translate(
+                "JobTableModel",
+                "Queued jobs of higher priority are sent first: High is 10, Normal 0, Low -10.",
+            )
+        case Column.MODELS:
+            return QCoreApplication.translate(
+                "JobTableModel",
+                "The model files a job loads. Jobs with the same colour use the same models and "
+                "are sent one after another, so that they run on nodes that already hold them.",
+            )
+        case Column.QUEUE_POSITION:
+            return QCoreApplication.translate(
+                "JobTableModel", "The job's place in the service's own queue, while it waits there."
+            )
+    return None
 
 
 def status_text(status: JobStatus) -> str:
@@ -107,11 +169,13 @@ def _local_time(timestamp: float | None) -> str:
 
 
 class JobTableModel(QAbstractTableModel):
-    """Jobs in queue order. ``update_job()`` changes one row in place or appends a new one,
-    so an event repaints one row and never resets the view.
+    """Jobs in queue order (see ``queue_sort_key``). ``update_job()`` repaints one row in place,
+    moves it when its place in the queue changed, or inserts a new one, so an event never
+    resets the view.
 
-    ``batch_name(batch_id)`` returns the name of a batch for the Batch column, or None when it
-    is unknown. Names are cached per batch id until ``reload()``.
+    ``find_batch(batch_id)`` returns a batch for the Batch column (its name, and whether it is
+    paused), or None when it is unknown. Batches are cached per id until ``refresh_batches()``
+    or ``reload()``.
     """
 
     def __init__(
@@ -119,17 +183,20 @@ class JobTableModel(QAbstractTableModel):
         jobs: list[Job] | None = None,
         parent: QObject | None = None,
         *,
-        batch_name: Callable[[int], str | None] | None = None,
+        find_batch: Callable[[int], Batch | None] | None = None,
     ) -> None:
         super().__init__(parent)
         self._jobs: list[Job] = []
+        self._keys: list[SortKey] = []
         self._rows: dict[int, int] = {}
         # Ids of the jobs of each batch that are not final, to tell when a batch has finished
         # without a pass over every row.
         self._unfinished: dict[int, set[int]] = {}
-        self._batch_name = batch_name or (lambda _batch_id: None)
-        self._batch_names: dict[int, str] = {}
+        self._find_batch = find_batch or (lambda _batch_id: None)
+        self._batches: dict[int, Batch] = {}
         self._icons: dict[JobStatus, QIcon] = {}
+        self._model_sets: dict[str, ModelSet] = {}
+        self._drag_token = f"{os.getpid()}:{id(self)}"
         if jobs:
             self._set_jobs(jobs)
 
@@ -139,30 +206,74 @@ class JobTableModel(QAbstractTableModel):
         """Replace every row, as when the window connects to another engine."""
         self.beginResetModel()
         self._set_jobs(jobs)
-        self._batch_names.clear()
+        self._batches.clear()
         self.endResetModel()
 
     def update_job(self, job: Job) -> None:
-        """Apply a job's new row: repaint it where it is, or append it when it is new."""
+        """Apply a job's new row: repaint it where it is, move it to its new place in the queue,
+        or insert it when it is new."""
+        key = queue_sort_key(job)
         row = self._rows.get(job.id)
-        if row is not None:
-            self._jobs[row] = job
-            self._track_finish(job)
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1), [])
+        if row is None:
+            self._insert(job, key)
             return
-        row = len(self._jobs)
+        if key != self._keys[row]:
+            row = self._move(row, key)
+        self._jobs[row] = job
+        self._track_finish(job)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1), [])
+
+    def refresh_batches(self) -> None:
+        """Forget the cached batches and repaint every row, as after a batch was paused or
+        resumed: the engine announces no job change for those."""
+        self._batches.clear()
+        if self._jobs:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._jobs) - 1, len(Column) - 1), []
+            )
+
+    def _insert(self, job: Job, key: SortKey) -> None:
+        row = bisect.bisect_left(self._keys, key)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._jobs.append(job)
-        self._rows[job.id] = row
+        self._jobs.insert(row, job)
+        self._keys.insert(row, key)
+        self._index_rows(row, len(self._jobs) - 1)
         self._track_finish(job)
         self.endInsertRows()
 
+    def _move(self, row: int, key: SortKey) -> int:
+        """Move the row at ``row`` to the place of ``key`` and return its new row."""
+        target = bisect.bisect_left(self._keys, key)
+        if target > row:
+            # The row itself, taken out, no longer counts among those above its new place.
+            target -= 1
+        if target == row:
+            self._keys[row] = key
+            return row
+        # beginMoveRows takes the destination among the rows as they are before the move.
+        destination = target if target < row else target + 1
+        self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), destination)
+        job = self._jobs.pop(row)
+        self._keys.pop(row)
+        self._jobs.insert(target, job)
+        self._keys.insert(target, key)
+        self._index_rows(min(row, target), max(row, target))
+        self.endMoveRows()
+        return target
+
     def _set_jobs(self, jobs: list[Job]) -> None:
-        self._jobs = list(jobs)
-        self._rows = {job.id: row for row, job in enumerate(self._jobs)}
+        ordered = sorted(jobs, key=queue_sort_key)
+        self._jobs = ordered
+        self._keys = [queue_sort_key(job) for job in ordered]
+        self._rows = {}
+        self._index_rows(0, len(ordered) - 1)
         self._unfinished = {}
         for job in self._jobs:
             self._track_finish(job)
+
+    def _index_rows(self, first: int, last: int) -> None:
+        for row in range(first, last + 1):
+            self._rows[self._jobs[row].id] = row
 
     def _track_finish(self, job: Job) -> None:
         unfinished = self._unfinished.setdefault(job.batch_id, set())
@@ -190,14 +301,90 @@ class JobTableModel(QAbstractTableModel):
         """Return whether every job of the batch shown in the table is in a final state."""
         return batch_id in self._unfinished and not self._unfinished[batch_id]
 
+    def unfinished_count(self, batch_id: int) -> int:
+        return len(self._unfinished.get(batch_id, ()))
+
+    def queued_jobs(self, batch_id: int | None = None) -> list[Job]:
+        """Return the queued jobs (of one batch, or all) in queue order."""
+        return [
+            job
+            for job in self._jobs
+            if job.status is JobStatus.QUEUED and (batch_id is None or job.batch_id == batch_id)
+        ]
+
+    def batch(self, batch_id: int) -> Batch | None:
+        batch = self._batches.get(batch_id)
+        if batch is None:
+            batch = self._find_batch(batch_id)
+            # An unknown batch is asked for again later: the engine may not be started yet.
+            if batch is not None:
+                self._batches[batch_id] = batch
+        return batch
+
     def batch_name(self, batch_id: int) -> str | None:
-        name = self._batch_names.get(batch_id)
-        if name is None:
-            name = self._batch_name(batch_id)
-            # An unknown name is asked for again later: the engine may not be started yet.
-            if name is not None:
-                self._batch_names[batch_id] = name
-        return name
+        batch = self.batch(batch_id)
+        return None if batch is None else batch.name
+
+    def batch_paused(self, batch_id: int) -> bool:
+        batch = self.batch(batch_id)
+        return batch is not None and batch.paused
+
+    # Dragging rows ----------------------------------------------------------------------------
+
+    def mimeTypes(self) -> list[str]:
+        return [JOB_IDS_MIME_TYPE]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        """Return the ids of the queued jobs among ``indexes``, in table order."""
+        rows = sorted({index.row() for index in indexes if index.isValid()})
+        ids = [self._jobs[row].id for row in rows if self._jobs[row].status is JobStatus.QUEUED]
+        mime = QMimeData()
+        document = {"token": self._drag_token, "job_ids": ids}
+        mime.setData(JOB_IDS_MIME_TYPE, QByteArray(json.dumps(document).encode("utf-8")))
+        return mime
+
+    def dragged_job_ids(self, mime: QMimeData) -> list[int] | None:
+        """Return the job ids of rows dragged from this model, or None for any other data."""
+        if not mime.hasFormat(JOB_IDS_MIME_TYPE):
+            return None
+        try:
+            document = json.loads(bytes(mime.data(JOB_IDS_MIME_TYPE).data()).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if not isinstance(document, dict) or document.get("token") != self._drag_token:
+            return None
+        ids = document.get("job_ids")
+        if not isinstance(ids, list) or not all(isinstance(item, int) for item in ids):
+            return None
+        return [job_id for job_id in ids if job_id in self._rows]
+
+    def canDropMimeData(
+        self,
+        data: QMimeData,
+        action: Qt.DropAction,
+        row: int,
+        column: int,
+        parent: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        return bool(self.dragged_job_ids(data))
+
+    def dropMimeData(
+        self,
+        data: QMimeData,
+        action: Qt.DropAction,
+        row: int,
+        column: int,
+        parent: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        # The view handles drops itself and calls the engine to move the jobs. The table then
+        # follows the job changes that the engine announces.
+        return False
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
 
     # Qt model interface -----------------------------------------------------------------------
 
@@ -207,6 +394,18 @@ class JobTableModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(Column)
 
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            # Rows are dropped between rows, never onto one, so only the root takes drops.
+            return Qt.ItemFlag.ItemIsDropEnabled
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if (
+            0 <= index.row() < len(self._jobs)
+            and self._jobs[index.row()].status is JobStatus.QUEUED
+        ):
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        return flags
+
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
@@ -214,11 +413,8 @@ class JobTableModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return _header_text(Column(section))
-        if role == Qt.ItemDataRole.ToolTipRole and section == Column.PROGRESS:
-            return self.tr(
-                "Progress by stage (queued, submitted, running, downloading, done): the service "
-                "reports no per-step progress. Failed, cancelled and lost jobs show no bar."
-            )
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _header_tooltip(Column(section))
         return None
 
     def data(
@@ -230,33 +426,68 @@ class JobTableModel(QAbstractTableModel):
             return None
         job = self._jobs[index.row()]
         column = Column(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(job, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(job)
-        if role == Qt.ItemDataRole.DecorationRole and column is Column.STATUS:
-            return self._status_icon(job.status)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (
-            Column.SEED,
-            Column.QUEUE_POSITION,
-        ):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        match role:
+            case Qt.ItemDataRole.DisplayRole:
+                return self._display(job, column)
+            case Qt.ItemDataRole.ToolTipRole:
+                if column is Column.MODELS:
+                    return self._models_tooltip(job)
+                return self._tooltip(job)
+            case Qt.ItemDataRole.DecorationRole:
+                if column is Column.STATUS:
+                    return self._status_icon(job.status)
+                if column is Column.MODELS:
+                    return self._model_set(job).icon
+                return None
+            case Qt.ItemDataRole.TextAlignmentRole:
+                if column in (Column.SEED, Column.PRIORITY, Column.QUEUE_POSITION):
+                    return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                return None
+            case Qt.ItemDataRole.FontRole:
+                return self._font(job, column)
+            case Qt.ItemDataRole.ForegroundRole:
+                if self._waits_for_batch(job):
+                    return QGuiApplication.palette().brush(
+                        QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text
+                    )
+                return None
         if role == PROGRESS_ROLE:
             return STAGE_PROGRESS.get(job.status)
         if role == JOB_ROLE:
             return job
         return None
 
+    def _waits_for_batch(self, job: Job) -> bool:
+        """Return whether a queued job is held back because its batch is paused."""
+        return job.status is JobStatus.QUEUED and self.batch_paused(job.batch_id)
+
+    def _font(self, job: Job, column: Column) -> QFont | None:
+        paused_batch = column is Column.BATCH and self.batch_paused(job.batch_id)
+        if not paused_batch and not self._waits_for_batch(job):
+            return None
+        font = QFont()
+        font.setItalic(True)
+        return font
+
     def _display(self, job: Job, column: Column) -> str:
         match column:
             case Column.WORKFLOW:
                 return f"{job.workflow_name} #{job.position + 1}"
             case Column.BATCH:
-                return self.batch_name(job.batch_id) or ""
+                name = self.batch_name(job.batch_id) or ""
+                if name and self.batch_paused(job.batch_id):
+                    return self.tr("{name} (paused)").format(name=name)
+                return name
+            case Column.MODELS:
+                return self._model_set(job).label
             case Column.SEED:
                 return "" if job.seed is None else str(job.seed)
             case Column.STATUS:
+                if self._waits_for_batch(job):
+                    return self.tr("Queued (paused)")
                 return status_text(job.status)
+            case Column.PRIORITY:
+                return str(job.priority)
             case Column.QUEUE_POSITION:
                 # The position is that of the service's queue, which a job has left once it
                 # runs or ends, whatever the row still stores.
@@ -283,6 +514,14 @@ class JobTableModel(QAbstractTableModel):
         batch = self.batch_name(job.batch_id)
         if batch:
             lines.append(self.tr("Batch: {name}").format(name=batch))
+        if self.batch_paused(job.batch_id):
+            lines.append(
+                self.tr(
+                    "The batch is paused: its queued jobs wait until you resume it "
+                    "(Queue → Pause batch)."
+                )
+            )
+        lines.append(self.tr("Priority: {priority}").format(priority=job.priority))
         lines.append(self.tr("Attempts: {count}").format(count=job.attempts))
         if job.remote_id:
             lines.append(self.tr("Remote id: {id}").format(id=job.remote_id))
@@ -293,6 +532,21 @@ class JobTableModel(QAbstractTableModel):
         if job.error_message:
             lines.append(self.tr("Error: {message}").format(message=job.error_message))
         return "\n".join(lines)
+
+    def _models_tooltip(self, job: Job) -> str:
+        urls = self._model_set(job).urls
+        if not urls:
+            return self.tr("The workflow loads no model files.")
+        return "\n".join([self.tr("Model files:"), *urls])
+
+    def _model_set(self, job: Job) -> ModelSet:
+        # Jobs stored before model keys existed have none; their prompt hash keys the cache.
+        key = job.model_key or job.prompt_hash
+        model_set = self._model_sets.get(key)
+        if model_set is None:
+            model_set = ModelSet(key, model_urls(job.prompt))
+            self._model_sets[key] = model_set
+        return model_set
 
     def _status_icon(self, status: JobStatus) -> QIcon:
         icon = self._icons.get(status)

@@ -1,9 +1,12 @@
-"""The job table view: columns, the progress bar delegate, selection and context menu."""
+"""The job table view: columns, the progress bar delegate, selection, context menu, and rows
+dragged to a new place in the queue."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt
-from PySide6.QtGui import QAction, QPainter
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -17,17 +20,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cmfy_desk.store import Job
+from cmfy_desk.store import Job, JobStatus
 from cmfy_desk.ui.job_model import PROGRESS_ROLE, Column, JobTableModel
 
 COLUMN_WIDTHS = {
-    Column.WORKFLOW: 180,
+    Column.WORKFLOW: 170,
     # Fits a batch name such as "sd15_txt2img 2026-12-04 20-18-06".
     Column.BATCH: 240,
+    Column.MODELS: 180,
     Column.SEED: 150,
-    Column.STATUS: 110,
+    # Fits "Queued (paused)" beside the status icon.
+    Column.STATUS: 135,
+    Column.PRIORITY: 60,
     Column.QUEUE_POSITION: 110,
-    Column.PROGRESS: 130,
+    Column.PROGRESS: 120,
     Column.SUBMITTED: 80,
     Column.STARTED: 80,
     Column.FINISHED: 80,
@@ -65,7 +71,7 @@ class ProgressDelegate(QStyledItemDelegate):
 
 class MiddleElideDelegate(QStyledItemDelegate):
     """Elides text in the middle, so that a cut name keeps its end: the "#3" of a job, the
-    creation time of a batch."""
+    creation time of a batch, the "+2" of a set of models."""
 
     def initStyleOption(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -75,7 +81,17 @@ class MiddleElideDelegate(QStyledItemDelegate):
 
 
 class JobTableView(QTableView):
-    """The job table. ``menu_actions`` fill its context menu; None entries are separators."""
+    """The job table. ``menu_actions`` fill its context menu; None entries are separators.
+
+    Queued rows can be dragged to another place in the queue. ``moveRequested(job_ids,
+    before_job_id)`` requests a move of the jobs, in table order, just before the queued job
+    ``before_job_id``, or to the end of the queue when it is None. The table itself does not
+    change; it follows the job changes that the move causes. Files dropped from outside are
+    passed on with ``filesDropped(paths)``.
+    """
+
+    moveRequested = Signal(list, object)
+    filesDropped = Signal(list)
 
     def __init__(
         self,
@@ -91,6 +107,8 @@ class JobTableView(QTableView):
         names = MiddleElideDelegate(self)
         self.setItemDelegateForColumn(Column.WORKFLOW, names)
         self.setItemDelegateForColumn(Column.BATCH, names)
+        # Keeps the "+N" of a set of several models.
+        self.setItemDelegateForColumn(Column.MODELS, names)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setAlternatingRowColors(True)
@@ -107,11 +125,89 @@ class JobTableView(QTableView):
             header.resizeSection(column, width)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._show_menu)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        # Rows go between rows, never onto one.
+        self.setDragDropOverwriteMode(False)
+        self.setDropIndicatorShown(True)
+
+    def set_menu_actions(self, menu_actions: list[QAction | None]) -> None:
+        self._menu_actions = list(menu_actions)
 
     def selected_jobs(self) -> list[Job]:
         """Return the jobs of the selected rows, in table order."""
         rows = sorted(index.row() for index in self.selectionModel().selectedRows())
         return [self._model.job_at(row) for row in rows]
+
+    def current_job(self) -> Job | None:
+        """Return the job of the current row when it is selected, else the first selected."""
+        current = self.currentIndex()
+        if current.isValid() and self.selectionModel().isRowSelected(current.row()):
+            return self._model.job_at(current.row())
+        jobs = self.selected_jobs()
+        return jobs[0] if jobs else None
+
+    # Drag and drop ----------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._model.dragged_job_ids(event.mimeData()):
+            super().dragEnterEvent(event)
+        elif _local_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._model.dragged_job_ids(event.mimeData()):
+            # Draws the line where the rows would go.
+            super().dragMoveEvent(event)
+        elif _local_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        job_ids = self._model.dragged_job_ids(event.mimeData())
+        if job_ids:
+            before = self.queued_job_below(event.position().toPoint(), set(job_ids))
+            # The view's own clean-up after a drop: no more drop indicator or auto-scroll.
+            self.stopAutoScroll()
+            self.setState(QAbstractItemView.State.NoState)
+            self.viewport().update()
+            # After a move, the view calls the model's removeRows for the dragged rows. The
+            # model keeps them, because it does not override removeRows, which returns False.
+            event.setDropAction(Qt.DropAction.MoveAction)
+            event.accept()
+            self.moveRequested.emit(job_ids, before)
+            return
+        paths = _local_files(event)
+        if paths:
+            event.acceptProposedAction()
+            self.filesDropped.emit(paths)
+            return
+        event.ignore()
+
+    def queued_job_below(self, position: QPoint, moving: set[int]) -> int | None:
+        """Return the id of the queued job that rows dropped at ``position`` would go before,
+        or None for the end of the queue.
+
+        A drop on the upper half of a row goes before it, on the lower half after it. Rows
+        being moved are skipped, and so are running and finished rows: a drop among running
+        rows goes before the first queued job, a drop among finished rows to the end.
+        """
+        index = self.indexAt(position)
+        if not index.isValid():
+            return None
+        row = index.row()
+        if position.y() >= self.visualRect(index).center().y():
+            row += 1
+        for candidate in range(row, self._model.rowCount()):
+            job = self._model.job_at(candidate)
+            if job.status is JobStatus.QUEUED and job.id not in moving:
+                return job.id
+        return None
 
     def _show_menu(self, position: QPoint) -> None:
         if not self.indexAt(position).isValid():
@@ -124,3 +220,7 @@ class JobTableView(QTableView):
                 menu.addAction(action)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(self.viewport().mapToGlobal(position))
+
+
+def _local_files(event: QDropEvent | QDragMoveEvent) -> list[Path]:
+    return [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,10 @@ from PySide6.QtWidgets import (
 from cmfy_desk.app import SANDBOX_CONNECTION, Engine, EngineError, scheduler_options
 from cmfy_desk.keystore import ApiKeyStore
 from cmfy_desk.paths import bundled_workflows
-from cmfy_desk.scheduler import Notice
+from cmfy_desk.scheduler import Notice, SchedulerOptions
 from cmfy_desk.scheduler.events import NoticeLevel
 from cmfy_desk.settings import Settings
-from cmfy_desk.store import FINAL_STATUSES, Job, Output, StoreError
+from cmfy_desk.store import FINAL_STATUSES, Batch, Job, Output, StoreError
 from cmfy_desk.ui.batch_summary import batch_summary
 from cmfy_desk.ui.connection import connection_from_settings, output_root_from_settings
 from cmfy_desk.ui.dialogs import BatchDialog, SettingsDialog, open_about_box
@@ -40,8 +41,10 @@ from cmfy_desk.ui.gallery import GalleryModel, GalleryView, ImageLoader
 from cmfy_desk.ui.job_model import JobTableModel
 from cmfy_desk.ui.job_table import JobTableView
 from cmfy_desk.ui.notices import NoticePanel
+from cmfy_desk.ui.queue_actions import QueueActions
 from cmfy_desk.ui.queue_area import QueueArea
-from cmfy_desk.ui.quit_guard import QuitGuard
+from cmfy_desk.ui.queue_transfer import QueueTransfer
+from cmfy_desk.ui.quit_guard import RUNNING_STATUSES, QuitGuard
 from cmfy_desk.ui.status_bar import WindowStatusBar
 from cmfy_desk.ui.tasks import WindowTasks
 from cmfy_desk.ui.viewer import ImageViewer
@@ -102,6 +105,9 @@ class MainWindow(QMainWindow):
         # Batches whose end was announced in this session, so that a retried job that ends
         # again does not announce its batch twice.
         self._announced_batches: set[int] = set()
+        # The queue settings the engine in use was started with. The caller starts the first
+        # engine from the same settings.
+        self._queue_options = scheduler_options(settings)
 
         # X11 appends " — <application display name>" to a title that does not end with it.
         self.setWindowTitle(self.tr("Demo — Cmfy Desk") if demo else self.tr("Cmfy Desk"))
@@ -110,7 +116,7 @@ class MainWindow(QMainWindow):
 
         self.signals = EngineSignals(self)
         self.loader = ImageLoader(self)
-        self.job_model = JobTableModel(parent=self, batch_name=self._find_batch_name)
+        self.job_model = JobTableModel(parent=self, find_batch=self._find_batch)
         self.gallery_model = GalleryModel(self.loader, describe_job=self._find_job, parent=self)
         self.signals.jobChanged.connect(self._on_job_changed)
         self.signals.outputSaved.connect(self.gallery_model.add_output)
@@ -149,10 +155,29 @@ class MainWindow(QMainWindow):
     # Building ---------------------------------------------------------------------------------
 
     def _build_central(self) -> None:
-        self.job_table = JobTableView(
-            self.job_model,
-            [self.cancel_action, self.retry_action, None, self.open_folder_action],
+        self.job_table = JobTableView(self.job_model, [])
+        self.queue_actions = QueueActions(
+            self,
+            engine=lambda: self.engine,
+            table=self.job_table,
+            model=self.job_model,
+            notify=self.notify,
+            spawn=self._tasks.spawn,
         )
+        self.queue_transfer = QueueTransfer(
+            self, engine=lambda: self.engine, model=self.job_model, notify=self.notify
+        )
+        self.job_table.set_menu_actions(
+            [
+                self.cancel_action,
+                self.retry_action,
+                None,
+                *self.queue_actions.menu_entries(),
+                None,
+                self.open_folder_action,
+            ]
+        )
+        self.job_table.filesDropped.connect(self.add_workflow_files)
 
         self.queue_area = QueueArea(self.job_table, self.demo)
         self.queue_area.runSamplesRequested.connect(self.add_sample_workflows)
@@ -218,14 +243,25 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.add_action)
         file_menu.addAction(self.samples_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.queue_transfer.import_action)
+        file_menu.addAction(self.queue_transfer.export_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         queue_menu = bar.addMenu(self.tr("&Queue"))
+        queue = self.queue_actions
         queue_menu.addAction(self.cancel_action)
         queue_menu.addAction(self.retry_action)
         queue_menu.addSeparator()
+        queue_menu.addAction(queue.move_top_action)
+        queue_menu.addAction(queue.move_bottom_action)
+        queue_menu.addMenu(queue.priority_menu)
+        queue_menu.addSeparator()
+        queue_menu.addMenu(queue.batch_menu)
+        queue_menu.addSeparator()
         queue_menu.addAction(self.pause_action)
+        queue_menu.addAction(queue.cancel_all_action)
         view_menu = bar.addMenu(self.tr("&View"))
         view_menu.addAction(self.notice_dock.toggleViewAction())
         help_menu = bar.addMenu(self.tr("&Help"))
@@ -256,16 +292,17 @@ class MainWindow(QMainWindow):
         except (KeyError, EngineError):
             return None
 
-    def _find_batch_name(self, batch_id: int) -> str | None:
+    def _find_batch(self, batch_id: int) -> Batch | None:
         if self.engine is None:
             return None
         try:
-            return self.engine.store.get_batch(batch_id).name
+            return self.engine.store.get_batch(batch_id)
         except (KeyError, EngineError):
             return None
 
     def _on_job_changed(self, job: Job) -> None:
         self.job_model.update_job(job)
+        self.queue_actions.job_changed(job)
         if job.is_final and self.job_model.batch_finished(job.batch_id):
             self._announce_batch(job.batch_id)
 
@@ -286,19 +323,21 @@ class MainWindow(QMainWindow):
         self.notify(NoticeLevel.INFO, text)
         self.status_bar.show_message(text, INFO_FLASH_MS)
 
-    async def _restart_engine(self) -> None:
-        """Stop the engine and start one with the connection and folder the settings give."""
+    async def _restart_engine(self, *, paused: bool | None = None) -> None:
+        """Stop the engine and start one with the connection, folder and queue settings from
+        the settings. ``paused``, when given, overrides the queue.start_paused setting."""
         async with self._restart_lock:
             config = connection_from_settings(self.settings, self.keystore)
             output_root = output_root_from_settings(self.settings, self._default_output_dir)
+            options = scheduler_options(self.settings)
+            if paused is not None:
+                options = dataclasses.replace(options, start_paused=paused)
             old = self.engine
             self._connecting = True
             self._attach(None)
             if old is not None:
                 await old.stop()
-            engine = Engine(
-                self._database, output_root, config, options=scheduler_options(self.settings)
-            )
+            engine = Engine(self._database, output_root, config, options=options)
             try:
                 await engine.start()
             except (EngineError, StoreError, OSError) as exc:
@@ -313,6 +352,7 @@ class MainWindow(QMainWindow):
             finally:
                 self._connecting = False
                 self.refresh_status()
+            self._queue_options = options
             self._attach(engine)
             log.info("Connected to %s", config.label)
 
@@ -337,6 +377,9 @@ class MainWindow(QMainWindow):
     # Status -----------------------------------------------------------------------------------
 
     def refresh_status(self) -> None:
+        self.queue_actions.update_enabled()
+        self.queue_transfer.update_enabled()
+        self.status_bar.set_batch_text(*self.queue_actions.batch_estimate())
         if self.engine is None:
             self.connection_label.setText(
                 self.tr("Connecting…") if self._connecting else self.tr("Not connected")
@@ -376,6 +419,10 @@ class MainWindow(QMainWindow):
         self.notices.add(level, text)
 
     def _on_engine_notice(self, notice: Notice) -> None:
+        # A batch paused after failures in a row comes with a notice and no job change, so
+        # the rows show the batch's state again.
+        self.job_model.refresh_batches()
+        self.queue_actions.update_enabled()
         self.notify(notice.level, notice.message)
 
     def _flash_error(self, level: str, text: str) -> None:
@@ -562,9 +609,27 @@ class MainWindow(QMainWindow):
         if engine is None or engine.connection != config:
             # Queued and running jobs carry over to the new engine through its recovery.
             self._tasks.spawn(self._restart_engine(), self.tr("Connecting"))
-        else:
-            # Batches keep the folder they were created with; new batches use this one.
-            engine.output_root = output_root
+            return
+        # Batches keep the folder they were created with; new batches use this one.
+        engine.output_root = output_root
+        if not _queue_options_differ(self._queue_options, scheduler_options(self.settings)):
+            return
+        if engine.connection.kind == SANDBOX_CONNECTION and any(
+            job.status in RUNNING_STATUSES for job in self.job_model.jobs()
+        ):
+            # The built-in sandbox stops with the engine, and the jobs running on it are lost.
+            self.notify(
+                NoticeLevel.INFO,
+                self.tr(
+                    "The queue settings are saved. They apply at the next start of Cmfy Desk, "
+                    "because restarting the queue now would lose the jobs running on the "
+                    "built-in sandbox."
+                ),
+            )
+            return
+        self._tasks.spawn(
+            self._restart_engine(paused=engine.status().paused), self.tr("Applying queue settings")
+        )
 
     def show_about(self) -> None:
         open_about_box(self)
@@ -602,3 +667,11 @@ class MainWindow(QMainWindow):
             viewer.close()
         event.accept()
         self.closed.emit()
+
+
+def _queue_options_differ(old: SchedulerOptions, new: SchedulerOptions) -> bool:
+    """Return whether the queue settings changed in a way that needs a restart of the engine.
+    Starting paused matters only at start-up, so a change of it alone needs none."""
+    return dataclasses.replace(old, start_paused=False) != dataclasses.replace(
+        new, start_paused=False
+    )

@@ -17,14 +17,19 @@ class WindowStatusBar(QStatusBar):
     """A status bar whose messages fit beside its permanent labels.
 
     ``show_message()`` puts a message on one line and elides it to the space left of
-    ``connection_label`` and ``limits_label``. The tooltip contains the whole text while the
-    message is shown.
+    ``batch_label``, ``connection_label`` and ``limits_label``. The tooltip contains the whole
+    text while the message is shown. ``batch_label`` is hidden while it has no text.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.batch_label = QLabel()
+        # Space between the batch's figures and the connection's.
+        self.batch_label.setContentsMargins(0, 0, 16, 0)
+        self.batch_label.hide()
         self.connection_label = QLabel()
         self.limits_label = QLabel()
+        self.addPermanentWidget(self.batch_label)
         self.addPermanentWidget(self.connection_label)
         self.addPermanentWidget(self.limits_label)
         self.messageChanged.connect(self._clear_tooltip)
@@ -39,13 +44,25 @@ class WindowStatusBar(QStatusBar):
         # After showMessage(), whose messageChanged clears the tooltip of the previous message.
         self.setToolTip(text)
 
+    def set_batch_text(self, text: str, tooltip: str) -> None:
+        """Show ``text`` about the selected job's batch, or hide the label when it is empty."""
+        if text != self.batch_label.text():
+            self.batch_label.setText(text)
+        self.batch_label.setToolTip(tooltip)
+        self.batch_label.setVisible(bool(text))
+
     def message_width(self) -> int:
         """Return the width in pixels that the status bar has for a message."""
+        first = self.batch_label if self.batch_label.isVisible() else self.connection_label
         # Before the first layout the labels have no position, so their size hint is used.
-        labels = self.connection_label.sizeHint().width() + self.limits_label.sizeHint().width()
+        labels = sum(
+            label.sizeHint().width()
+            for label in (self.batch_label, self.connection_label, self.limits_label)
+            if not label.isHidden()
+        )
         right = self.width() - labels
-        if self.connection_label.isVisible() and self.connection_label.x() > 0:
-            right = self.connection_label.x()
+        if first.isVisible() and first.x() > 0:
+            right = first.x()
         return max(right - MESSAGE_GAP - MESSAGE_LEFT, MIN_MESSAGE_WIDTH)
 
     def _clear_tooltip(self, message: str) -> None:
