@@ -39,6 +39,7 @@ def _store_with_queue(path: Path) -> Store:
         priority=2,
     )
     store.transition(jobs[0].id, JobStatus.SUBMITTING)
+    store.set_job_priority([jobs[2].id], 7)
     return store
 
 
@@ -62,6 +63,7 @@ def test_import_adds_queued_batches_with_new_keys(tmp_path: Path) -> None:
     assert {job.status for job in jobs} == {JobStatus.QUEUED}
     assert {job.connection for job in jobs} == {"https://api.cmfy.cloud"}
     assert [job.parameters for job in jobs] == [{"seed": 2}, {"seed": 3}]
+    assert [job.priority for job in jobs] == [2, 7]
     old_keys = {job.idempotency_key for job in source.jobs()}
     assert not old_keys & {job.idempotency_key for job in jobs}
 

@@ -403,13 +403,8 @@ class Engine:
     def batch_estimate(self, batch_id: int) -> BatchEstimate:
         """Return the jobs left in a batch and when they should be done, from how long the
         last finished jobs on this connection took."""
-        jobs = self.store.jobs_of_batch(batch_id)
-        left = sum(1 for job in jobs if job.status not in FINAL_STATUSES)
-        recent = [
-            job.finished_at - job.submitted_at
-            for job in self.store.recent_finished(self.connection.label, limit=20)
-            if job.finished_at and job.submitted_at
-        ]
+        left = self.store.count_unfinished(batch_id)
+        recent = self.store.recent_durations(self.connection.label, limit=20)
         if not left or not recent:
             return BatchEstimate(left, None)
         slots = max(1, self._client.limits.concurrent_limit if self._client else 1)

@@ -495,7 +495,8 @@ class Scheduler:
                 Notice(
                     NoticeLevel.WARNING,
                     f"Batch {batch.name} is paused: {count} of its jobs failed in a row, the "
-                    f"last with: {job.error_message}. Fix the cause, then resume the batch.",
+                    f"last with: {(job.error_message or 'no message').rstrip('.')}. Fix the "
+                    "cause, then resume the batch.",
                     job.id,
                 )
             )

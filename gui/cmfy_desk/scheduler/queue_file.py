@@ -91,6 +91,10 @@ def import_queue(store: Store, document: object, connection: str | None = None) 
             model_keys=[str(job.get("model_key") or "") for job in jobs],
             priority=int(entry.get("priority", 0)),
         )
+        for job, stored in zip(jobs, _jobs, strict=True):
+            priority = int(job.get("priority", batch.priority))
+            if priority != batch.priority:
+                store.set_job_priority([stored.id], priority)
         if entry.get("paused"):
             store.set_batch_paused(batch.id, True)
         added.append(store.get_batch(batch.id))

@@ -19,6 +19,7 @@ from typing import Any
 from cmfy_desk.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from cmfy_desk.store.models import (
     ALLOWED_TRANSITIONS,
+    FINAL_STATUSES,
     Batch,
     InvalidTransition,
     Job,
@@ -250,14 +251,25 @@ class Store:
         ).fetchall()
         return [QueueEntry(*row) for row in rows]
 
-    def recent_finished(self, connection: str, limit: int = 20) -> list[Job]:
-        """Return the last ``limit`` succeeded jobs of ``connection``, newest first."""
+    def recent_durations(self, connection: str, limit: int = 20) -> list[float]:
+        """Return submitted-to-finished seconds of the last ``limit`` succeeded jobs of
+        ``connection``, newest first."""
         rows = self._db.execute(
-            "SELECT * FROM jobs WHERE status = ? AND connection = ?"
+            "SELECT finished_at - submitted_at FROM jobs WHERE status = ? AND connection = ?"
+            " AND submitted_at IS NOT NULL AND finished_at IS NOT NULL"
             " ORDER BY finished_at DESC LIMIT ?",
             (JobStatus.SUCCEEDED.value, connection, limit),
         ).fetchall()
-        return [_job_from_row(row) for row in rows]
+        return [float(row[0]) for row in rows]
+
+    def count_unfinished(self, batch_id: int) -> int:
+        finals = [status.value for status in FINAL_STATUSES]
+        row = self._db.execute(
+            f"SELECT COUNT(*) FROM jobs WHERE batch_id = ? AND status NOT IN"
+            f" ({','.join('?' * len(finals))})",
+            (batch_id, *finals),
+        ).fetchone()
+        return int(row[0])
 
     def count_jobs(self, status: JobStatus, connection: str | None = None) -> int:
         if connection is None:
