@@ -65,6 +65,13 @@ def build_gui_parser() -> argparse.ArgumentParser:
         help="start the built-in sandbox on a free loopback port, connect to it, and offer "
         "the sample workflows; needs no account",
     )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation: open the window in demo mode, run one sample job on the "
+        "built-in sandbox, close the window; exit status 0 if it worked, 1 if not (data in a "
+        "temporary folder unless --data-dir is given)",
+    )
     _add_data_dir(parser)
     parser.add_argument("workflows", nargs="*", type=Path, help="workflow files to add")
     return parser
@@ -263,6 +270,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = build_gui_parser().parse_args(args)
     if options.data_dir is not None:
         os.environ["CMFY_DESK_DATA_DIR"] = str(options.data_dir)
+    if options.self_test:
+        from cmfy_desk.selftest import run_self_test
+
+        return run_self_test(options.data_dir)
     from cmfy_desk.ui.main import run_gui
 
     return run_gui(options)
