@@ -25,7 +25,7 @@ from cmfy_desk.paths import bundled_workflows
 from cmfy_desk.scheduler.events import NoticeLevel
 from cmfy_desk.settings import Settings
 from cmfy_desk.store import JobStatus
-from cmfy_desk.ui.dialogs import BatchDialog
+from cmfy_desk.ui.batch_dialog import BatchDialog
 from cmfy_desk.ui.main_window import MainWindow
 from cmfy_desk.ui.quit_guard import RUNNING_STATUSES
 from cmfy_desk.ui.viewer import ImageViewer

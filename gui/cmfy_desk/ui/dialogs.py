@@ -1,5 +1,6 @@
-"""The batch dialog and the settings dialog. Both are opened with ``open()``, never ``exec()``,
-because a nested event loop would stall the asyncio loop that qasync runs on Qt's."""
+"""The settings dialog and the About box. Both are opened with ``open()``, never ``exec()``,
+because a nested event loop would stall the asyncio loop that qasync runs on Qt's. The batch
+dialog is in batch_dialog."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import platform
 from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QCoreApplication, QRegularExpression, Qt, qVersion
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtCore import QCoreApplication, Qt, qVersion
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,8 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -35,120 +33,8 @@ from cmfy_desk import __version__
 from cmfy_desk.keystore import ApiKeyStore, validate_api_key
 from cmfy_desk.settings import Settings
 from cmfy_desk.ui.connection import API_KEY_ACCOUNT
-from cmfy_desk.workflows.batch import MAX_BATCH_COUNT, SEED_LIMIT, SeedMode
-from cmfy_desk.workflows.formats import LoadedWorkflow
 
 log = logging.getLogger(__name__)
-
-
-class BatchDialog(QDialog):
-    """Asks how many jobs to make from each dropped workflow and how their seeds vary."""
-
-    def __init__(
-        self, workflows: list[LoadedWorkflow], settings: Settings, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(self.tr("New batch"))
-        self.setMinimumWidth(520)
-        self.workflows: list[LoadedWorkflow] = []
-
-        self._heading = QLabel()
-        self.workflow_list = QListWidget()
-        self.workflow_list.setMaximumHeight(120)
-
-        self.count = QSpinBox()
-        self.count.setRange(1, MAX_BATCH_COUNT)
-        self.count.setValue(int(settings.get("batch.count")))
-        self.count.setToolTip(self.tr("Number of jobs made from each workflow"))
-
-        self.seed_mode = QComboBox()
-        for mode, label in (
-            (SeedMode.RANDOM, self.tr("Random")),
-            (SeedMode.INCREMENT, self.tr("Increment")),
-            (SeedMode.FIXED, self.tr("Fixed")),
-        ):
-            self.seed_mode.addItem(label, str(mode))
-        current = self.seed_mode.findData(settings.get("batch.seed_mode"))
-        self.seed_mode.setCurrentIndex(max(current, 0))
-        self.seed_mode.currentIndexChanged.connect(self._update_seed_field)
-
-        # A line edit, because QSpinBox stops at 2**31 - 1 and seeds go up to 2**64 - 1.
-        self.use_first_seed = QCheckBox(self.tr("First seed:"))
-        self.first_seed = QLineEdit()
-        self.first_seed.setValidator(
-            QRegularExpressionValidator(QRegularExpression(r"[0-9]{1,20}"), self)
-        )
-        self.first_seed.setPlaceholderText(self.tr("the workflow's own seed"))
-        self.use_first_seed.toggled.connect(self._update_seed_field)
-        seed_row = QHBoxLayout()
-        seed_row.addWidget(self.use_first_seed)
-        seed_row.addWidget(self.first_seed, 1)
-
-        self._error = QLabel()
-        self._error.setStyleSheet("color: #c62828")
-        self._error.setWordWrap(True)
-        self._error.hide()
-
-        form = QFormLayout()
-        form.addRow(self.tr("Jobs per workflow:"), self.count)
-        form.addRow(self.tr("Seeds:"), self.seed_mode)
-        form.addRow(seed_row)
-
-        self._buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        ok = self._buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText(self.tr("Queue"))
-        self._buttons.accepted.connect(self.accept)
-        self._buttons.rejected.connect(self.reject)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self._heading)
-        layout.addWidget(self.workflow_list)
-        layout.addLayout(form)
-        layout.addWidget(self._error)
-        layout.addWidget(self._buttons)
-        self.add_workflows(workflows)
-        self._update_seed_field()
-
-    def add_workflows(self, workflows: list[LoadedWorkflow]) -> None:
-        """Add workflows to the batch, as when more files are dropped while the dialog is open."""
-        for workflow in workflows:
-            self.workflows.append(workflow)
-            # Full paths (often deep in site-packages) would be cut off, so the list shows
-            # the file name and the tooltip the path.
-            item = QListWidgetItem(workflow.path.name)
-            item.setToolTip(str(workflow.path))
-            self.workflow_list.addItem(item)
-        self._heading.setText(
-            self.tr("Workflows to queue, one batch each ({count}):").format(
-                count=len(self.workflows)
-            )
-        )
-
-    def base_seed(self) -> int | None:
-        """Return the first seed typed in, or None for the workflow's own (or random) seeds."""
-        if not self.first_seed.isEnabled() or not self.first_seed.text():
-            return None
-        return int(self.first_seed.text())
-
-    def selected_seed_mode(self) -> SeedMode:
-        return SeedMode(self.seed_mode.currentData())
-
-    def accept(self) -> None:
-        seed = self.base_seed()
-        if seed is not None and seed >= SEED_LIMIT:
-            self._error.setText(
-                self.tr("The first seed must be at most {limit}.").format(limit=SEED_LIMIT - 1)
-            )
-            self._error.show()
-            return
-        super().accept()
-
-    def _update_seed_field(self) -> None:
-        random_seeds = self.selected_seed_mode() is SeedMode.RANDOM
-        self.use_first_seed.setEnabled(not random_seeds)
-        self.first_seed.setEnabled(not random_seeds and self.use_first_seed.isChecked())
 
 
 class SettingsDialog(QDialog):

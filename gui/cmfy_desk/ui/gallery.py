@@ -6,6 +6,7 @@ import bisect
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QListView, QMenu, QWidget
 
 from cmfy_desk.store import Job, Output
+from cmfy_desk.ui.rerun import rerun_labels
 
 log = logging.getLogger(__name__)
 
@@ -310,9 +312,11 @@ def open_containing_folder(path: str) -> None:
 
 
 class GalleryView(QListView):
-    """The thumbnail grid. ``openRequested(Output)`` requests a viewer for one output."""
+    """The thumbnail grid. ``openRequested(Output)`` requests a viewer for one output, and
+    ``rerunRequested(Output, RerunAction)`` a new run of the job that made it."""
 
     openRequested = Signal(object)
+    rerunRequested = Signal(object, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -355,10 +359,18 @@ class GalleryView(QListView):
         output = index.data(OUTPUT_ROLE) if index.isValid() else None
         if not isinstance(output, Output):
             return
+        menu = self.menu_for(output)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.viewport().mapToGlobal(position))
+
+    def menu_for(self, output: Output) -> QMenu:
+        """Return the context menu of one output: running its job again, opening it."""
         menu = QMenu(self)
+        for action, text in rerun_labels():
+            menu.addAction(text, partial(self.rerunRequested.emit, output, action))
+        menu.addSeparator()
         menu.addAction(self.tr("Open"), lambda: self.openRequested.emit(output))
         menu.addAction(
             self.tr("Open containing folder"), lambda: open_containing_folder(output.local_path)
         )
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.popup(self.viewport().mapToGlobal(position))
+        return menu

@@ -33,9 +33,10 @@ from cmfy_desk.scheduler import Notice, SchedulerOptions
 from cmfy_desk.scheduler.events import NoticeLevel
 from cmfy_desk.settings import Settings
 from cmfy_desk.store import FINAL_STATUSES, Batch, Job, Output, StoreError
+from cmfy_desk.ui.batch_dialog import BatchDialog
 from cmfy_desk.ui.batch_summary import batch_summary
 from cmfy_desk.ui.connection import connection_from_settings, output_root_from_settings
-from cmfy_desk.ui.dialogs import BatchDialog, SettingsDialog, open_about_box
+from cmfy_desk.ui.dialogs import SettingsDialog, open_about_box
 from cmfy_desk.ui.engine_signals import EngineSignals
 from cmfy_desk.ui.gallery import GalleryModel, GalleryView, ImageLoader
 from cmfy_desk.ui.job_model import JobTableModel
@@ -48,8 +49,7 @@ from cmfy_desk.ui.quit_guard import RUNNING_STATUSES, QuitGuard
 from cmfy_desk.ui.status_bar import WindowStatusBar
 from cmfy_desk.ui.tasks import WindowTasks
 from cmfy_desk.ui.viewer import ImageViewer
-from cmfy_desk.ui.workflow_files import load_workflows
-from cmfy_desk.workflows.formats import LoadedWorkflow
+from cmfy_desk.ui.workflow_actions import WorkflowActions
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +88,17 @@ class MainWindow(QMainWindow):
         self.demo = demo
         self._database = database or (engine.database if engine else Path())
         self._default_output_dir = default_output_dir or (engine.output_root if engine else Path())
-        self.batch_dialog: BatchDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
         self._file_dialog: QFileDialog | None = None
         self._tasks = WindowTasks(self._report_task_error)
+        self.workflow_actions = WorkflowActions(
+            self,
+            settings,
+            engine=lambda: self.engine,
+            notify=self.notify,
+            spawn=self._tasks.spawn,
+            save_settings=self._save_settings,
+        )
         # Settings accepted twice in a row must not start two engines at once.
         self._restart_lock = asyncio.Lock()
         self._connecting = False
@@ -187,6 +194,7 @@ class MainWindow(QMainWindow):
         self.gallery = GalleryView()
         self.gallery.setModel(self.gallery_model)
         self.gallery.openRequested.connect(self.open_viewer)
+        self.gallery.rerunRequested.connect(self.workflow_actions.rerun)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.queue_area)
@@ -217,6 +225,10 @@ class MainWindow(QMainWindow):
         self.add_action = action(
             self.tr("Add workflows…"), QKeySequence(keys.Open), self.choose_files
         )
+        self.add_folder_action = action(self.tr("Add folder…"), None, self.choose_folder)
+        self.model_library_action = action(
+            self.tr("Model library…"), None, self.workflow_actions.open_model_library
+        )
         self.samples_action = action(
             self.tr("Add sample workflows"), None, self.add_sample_workflows
         )
@@ -241,6 +253,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu(self.tr("&File"))
         file_menu.addAction(self.add_action)
+        file_menu.addAction(self.add_folder_action)
         file_menu.addAction(self.samples_action)
         file_menu.addSeparator()
         file_menu.addAction(self.queue_transfer.import_action)
@@ -264,6 +277,8 @@ class MainWindow(QMainWindow):
         queue_menu.addAction(queue.cancel_all_action)
         view_menu = bar.addMenu(self.tr("&View"))
         view_menu.addAction(self.notice_dock.toggleViewAction())
+        tools_menu = bar.addMenu(self.tr("&Tools"))
+        tools_menu.addAction(self.model_library_action)
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self.about_action)
 
@@ -277,6 +292,8 @@ class MainWindow(QMainWindow):
 
     def _attach(self, engine: Engine | None) -> None:
         """Show ``engine``'s jobs and outputs and follow its events from now on."""
+        if engine is not self.engine:
+            self.workflow_actions.engine_changed()
         self.engine = engine
         self.signals.attach(engine)
         self.job_model.reload(engine.store.jobs() if engine else [])
@@ -437,70 +454,42 @@ class MainWindow(QMainWindow):
 
     # Adding workflows -------------------------------------------------------------------------
 
+    @property
+    def batch_dialog(self) -> BatchDialog | None:
+        """The open batch dialog, if any."""
+        return self.workflow_actions.batch_dialog
+
     def add_workflow_files(self, paths: list[Path]) -> None:
-        """Load workflow files and folders (their .json files) off the UI thread, report each
-        failure in the notice panel, and ask once how to batch the ones that loaded."""
-        if paths:
-            self._tasks.spawn(self._load_and_ask(list(paths)), self.tr("Loading workflows"))
+        """Load workflow files (JSON in API or editor format, pictures that carry a workflow)
+        and folders of them off the UI thread. Each failure goes to the notice panel, and the
+        batch dialog opens once with the workflows that loaded."""
+        self.workflow_actions.add_workflow_files(paths)
 
     def add_sample_workflows(self) -> None:
         self.add_workflow_files(bundled_workflows())
 
-    async def _load_and_ask(self, paths: list[Path]) -> None:
-        loaded, errors = await asyncio.to_thread(load_workflows, paths)
-        for error in errors:
-            self.notify(NoticeLevel.ERROR, error)
-        if loaded:
-            self._ask_batch(loaded)
-
-    def _ask_batch(self, workflows: list[LoadedWorkflow]) -> None:
-        if self.batch_dialog is not None:
-            self.batch_dialog.add_workflows(workflows)
-            return
-        dialog = BatchDialog(workflows, self.settings, self)
-        dialog.accepted.connect(lambda: self._queue_batches(dialog))
-        dialog.finished.connect(lambda _result: self._forget_batch_dialog(dialog))
-        self.batch_dialog = dialog
-        dialog.open()
-
-    def _forget_batch_dialog(self, dialog: BatchDialog) -> None:
-        if self.batch_dialog is dialog:
-            self.batch_dialog = None
-        dialog.deleteLater()
-
-    def _queue_batches(self, dialog: BatchDialog) -> None:
-        count = dialog.count.value()
-        seed_mode = dialog.selected_seed_mode()
-        base_seed = dialog.base_seed()
-        self.settings.set("batch.count", count)
-        self.settings.set("batch.seed_mode", str(seed_mode))
-        self._save_settings()
-        if self.engine is None:
-            self.notify(
-                NoticeLevel.ERROR,
-                self.tr("Nothing was queued: not connected. Check the connection in Settings."),
-            )
-            return
-        for workflow in dialog.workflows:
-            try:
-                self.engine.add_batch(workflow, count, seed_mode, base_seed)
-            except (ValueError, EngineError, StoreError) as exc:
-                log.warning("Queueing %s failed: %s", workflow.path, exc)
-                self.notify(
-                    NoticeLevel.ERROR,
-                    self.tr("{name}: queueing failed: {error}").format(
-                        name=workflow.path.name, error=exc
-                    ),
-                )
-
     def choose_files(self) -> None:
         dialog = QFileDialog(self, self.tr("Add workflows"))
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.setNameFilters([self.tr("Workflow files (*.json)"), self.tr("All files (*)")])
+        dialog.setNameFilters(
+            [
+                self.tr("Workflows and pictures (*.json *.png *.webp *.jpg *.jpeg)"),
+                self.tr("All files (*)"),
+            ]
+        )
         dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
         dialog.filesSelected.connect(
             lambda files: self.add_workflow_files([Path(f) for f in files])
         )
+        self._file_dialog = dialog
+        dialog.open()
+
+    def choose_folder(self) -> None:
+        dialog = QFileDialog(self, self.tr("Add a folder of workflows"))
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        dialog.fileSelected.connect(lambda folder: self.add_workflow_files([Path(folder)]))
         self._file_dialog = dialog
         dialog.open()
 
@@ -572,6 +561,7 @@ class MainWindow(QMainWindow):
         # A closed viewer is only waiting for its deferred deletion.
         if viewer is None or not viewer.isVisible():
             viewer = ImageViewer(output, self.gallery_model.job_of(output), self.loader, self)
+            viewer.rerunRequested.connect(self.workflow_actions.rerun)
             viewer.destroyed.connect(lambda: self._forget_viewer(output.id, viewer))
             self._viewers[output.id] = viewer
         viewer.show()

@@ -25,8 +25,8 @@ class QueueArea(QStackedWidget):
         title.setFont(font)
         hint = QLabel(
             self.tr(
-                "Drop ComfyUI workflow files (API format, .json) or folders of them here, "
-                "or use File → Add workflows…"
+                "Drop ComfyUI workflows here: .json files in API or editor format, pictures "
+                "saved by ComfyUI, or folders of them. Or use File → Add workflows…"
             )
         )
         hint.setWordWrap(True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,12 +20,16 @@ from PySide6.QtWidgets import (
 
 from cmfy_desk.store import Job, Output
 from cmfy_desk.ui.gallery import ImageLoader, open_containing_folder
+from cmfy_desk.ui.rerun import RerunAction, rerun_labels
 
 
 class ImageViewer(QWidget):
     """A separate, non-modal window for one output. The image is decoded on the loader's
     threads, and the window shows "Loading…" until it is ready. Esc and the platform's Close
-    keys (Ctrl+W, Ctrl+F4 or Cmd+W) close it."""
+    keys (Ctrl+W, Ctrl+F4 or Cmd+W) close it. ``rerunRequested(Output, RerunAction)`` asks for
+    a new run of the output's job."""
+
+    rerunRequested = Signal(object, object)
 
     def __init__(
         self, output: Output, job: Job | None, loader: ImageLoader, parent: QWidget | None = None
@@ -80,9 +85,18 @@ class ImageViewer(QWidget):
         open_folder.clicked.connect(lambda: open_containing_folder(output.local_path))
         copy_path = QPushButton(self.tr("Copy path"))
         copy_path.clicked.connect(lambda: QGuiApplication.clipboard().setText(output.local_path))
+        self.rerun_buttons: dict[RerunAction, QPushButton] = {}
+        for action, text in rerun_labels():
+            button = QPushButton(text)
+            button.setEnabled(job is not None)
+            button.clicked.connect(self._rerun_slot(action))
+            self.rerun_buttons[action] = button
         buttons = QHBoxLayout()
         buttons.addWidget(self._fit)
         buttons.addStretch(1)
+        for button in self.rerun_buttons.values():
+            buttons.addWidget(button)
+        buttons.addSpacing(12)
         buttons.addWidget(copy_path)
         buttons.addWidget(open_folder)
 
@@ -94,6 +108,9 @@ class ImageViewer(QWidget):
 
         loader.loaded.connect(self._on_loaded)
         loader.request(output.local_path, None, self)
+
+    def _rerun_slot(self, action: RerunAction) -> Callable[[], None]:
+        return lambda: self.rerunRequested.emit(self.output, action)
 
     def _on_loaded(self, path: str, key: object, image: QImage) -> None:
         if key is not self:
