@@ -23,6 +23,7 @@ from cmfy_desk.workflows.expansion import BatchPlan, check_uploads, grid_labels,
 from cmfy_desk.workflows.formats import LoadedWorkflow
 from cmfy_desk.workflows.graph import Graph
 from cmfy_desk.workflows.model_urls import model_inputs, parse_model_reference
+from cmfy_desk.workflows.parameters import apply_values
 from cmfy_desk.workflows.preflight import PreflightReport, check_graph, localize_for_cloud
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,16 @@ def plan_batch(
     *,
     for_cloud: bool = True,
 ) -> PlannedBatch:
-    """Check ``workflow``, expand ``plan`` and localize model names; raise PlanningError."""
-    report = check_graph(workflow.graph, definitions, library, for_cloud=for_cloud)
+    """Check ``workflow``, expand ``plan`` and localize model names; raise PlanningError.
+
+    The check sees the graph with the plan's fixed values applied, so a model URL typed in
+    for a local file name counts.
+    """
+    try:
+        checked = apply_values(workflow.graph, dict(plan.values), definitions)
+    except ValueError as exc:
+        raise PlanningError(f"{workflow.path.name}: {exc}") from exc
+    report = check_graph(checked, definitions, library, for_cloud=for_cloud)
     if report.errors:
         details = "; ".join(finding.message for finding in report.errors)
         raise PlanningError(f"{workflow.path.name}: {details}", report)
