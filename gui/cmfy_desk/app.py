@@ -124,15 +124,19 @@ class Engine:
     # Lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Open the store, start the sandbox if the connection is the sandbox, and start
+        submitting. Raises EngineError (no API key, bad definitions file) or StoreError."""
         if self.connection.kind != SANDBOX_CONNECTION and not self.connection.api_key:
             raise EngineError(
                 "No API key for cmfy.cloud. Enter it in Settings, or set CMFY_API_KEY."
             )
         if self.connection.definitions_file and self._definitions is None:
             self._definitions = _load_definitions_file(Path(self.connection.definitions_file))
+
         self._store = Store.open(self.database)
         self.model_library = ModelLibrary(self._store)
         seed_model_library(self.model_library)
+
         plan = PLANS.get(self.connection.plan, PLANS["free"])
         if self.connection.kind == SANDBOX_CONNECTION:
             self.sandbox = SandboxServer(
@@ -144,6 +148,7 @@ class Engine:
         else:
             assert self.connection.api_key is not None
             base_url, api_key = self.connection.base_url, self.connection.api_key
+
         self._client = CmfyCloudClient(base_url, api_key, plan)
         self._downloader = Downloader()
         self._poller = Poller(self._client, self._on_remote_status)

@@ -1,4 +1,4 @@
-"""The exception family of the backends, mapped once from HTTP answers and transport errors."""
+"""The exception family of the backends, mapped once from HTTP responses and transport errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 class BackendError(Exception):
     """A request to a service failed.
 
-    ``retryable`` tells the scheduler whether the same request may succeed later; ``code`` and
+    ``retryable`` is true when the same request may succeed later; ``code`` and
     ``request_id`` come from the service's error envelope when it sent one.
     """
 
