@@ -69,3 +69,40 @@ def test_log_filter_rewrites_record() -> None:
     record = logging.LogRecord("x", logging.INFO, "f", 1, "using %s", (KEY,), None)
     RedactingFilter().filter(record)
     assert KEY not in record.getMessage()
+
+
+async def _serve_bytes(payload: bytes):  # type: ignore[no-untyped-def]
+    from aiohttp import web
+
+    async def handler(_request: web.Request) -> web.Response:
+        return web.Response(body=payload, content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/image.png", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}/image.png"
+
+
+@pytest.mark.asyncio
+async def test_download_never_overwrites_other_file(tmp_path: Path) -> None:
+    from cmfy_desk.outputs.download import Downloader
+
+    existing = tmp_path / "job00001_00.png"
+    existing.write_bytes(b"someone else's picture")
+    runner, url = await _serve_bytes(b"new picture")
+    downloader = Downloader()
+    try:
+        saved = await downloader.download(url, tmp_path, "job00001_00.png")
+        again = await downloader.download(url, tmp_path, "job00001_00.png")
+    finally:
+        await downloader.aclose()
+        await runner.cleanup()
+    assert existing.read_bytes() == b"someone else's picture"
+    assert saved.path.name == "job00001_00 (2).png"
+    assert saved.path.read_bytes() == b"new picture"
+    assert again.path == saved.path
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["job00001_00 (2).png", "job00001_00.png"]

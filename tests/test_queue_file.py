@@ -19,8 +19,11 @@ from cmfy_desk.scheduler.queue_file import (
 from cmfy_desk.store import JobStatus, Store
 
 GRAPH = {
-    "1": {"class_type": "EmptyImage", "inputs": {"width": 64, "height": 64}},
-    "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0]}},
+    "1": {
+        "class_type": "EmptyImage",
+        "inputs": {"width": 64, "height": 64, "batch_size": 1, "color": 0},
+    },
+    "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "q"}},
 }
 
 
@@ -101,6 +104,39 @@ def test_import_adds_queued_batches_with_new_keys(tmp_path: Path) -> None:
             },
             "batch 2, job 1",
         ),
+        (
+            {
+                "format": "cmfy-desk-queue",
+                "version": 1,
+                "batches": [
+                    {
+                        "workflow_name": "w",
+                        "connection": "c",
+                        "output_dir": "o",
+                        "jobs": [
+                            {
+                                "prompt": {
+                                    "1": {
+                                        "class_type": "EmptyImage",
+                                        "inputs": {
+                                            "width": -3,
+                                            "height": 64,
+                                            "batch_size": 1,
+                                            "color": 0,
+                                        },
+                                    },
+                                    "2": {
+                                        "class_type": "SaveImage",
+                                        "inputs": {"images": ["1", 0]},
+                                    },
+                                }
+                            }
+                        ],
+                    }
+                ],
+            },
+            "batch 1, job 1",
+        ),
     ],
 )
 def test_bad_queue_file_adds_nothing(tmp_path: Path, document: object, message: str) -> None:
@@ -133,6 +169,6 @@ def test_queue_command_round_trip(tmp_path: Path) -> None:
     assert exported.returncode == 0, exported.stderr
     assert "Exported 2 queued jobs" in exported.stdout
     assert imported.returncode == 0, imported.stderr
-    assert "Imported 1 batches (2 jobs)" in imported.stdout
+    assert "Imported 1 batch (2 jobs)" in imported.stdout
     assert refused.returncode == 2
     assert "broken.json" in refused.stderr

@@ -323,7 +323,7 @@ class Engine:
         """Store a planned batch as queued jobs and wake the scheduler."""
         # The batch keeps its absolute folder, so a later change of the output folder setting
         # applies to new batches only.
-        root = self.output_root
+        root = self.output_root.absolute()
         taken = {Path(folder).name for folder in self.store.batch_folders()}
         if root.is_dir():
             taken |= {entry.name for entry in root.iterdir()}

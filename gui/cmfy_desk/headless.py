@@ -199,6 +199,12 @@ def _plan_all(
     return planned
 
 
+def _plural(count: int, noun: str) -> str:
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count} {noun}es" if noun.endswith("ch") else f"{count} {noun}s"
+
+
 def _jobs_can_progress(engine: Engine, batch_ids: set[int]) -> bool:
     """Return whether some job of ``batch_ids`` is unfinished and not held by a pause."""
     if engine.scheduler.paused:
@@ -285,11 +291,16 @@ def queue_command(options: argparse.Namespace) -> int:
     try:
         if options.action == "export":
             count = write_queue_file(store, options.file, options.connection)
-            print(f"Exported {count} queued jobs to {options.file}")
+            print(
+                f"Exported {_plural(count, 'queued job')} to {options.file}; they stay queued here."
+            )
         else:
             batches = read_queue_file(store, options.file, options.connection)
             jobs = sum(batch.count for batch in batches)
-            print(f"Imported {len(batches)} batches ({jobs} jobs) from {options.file}")
+            print(
+                f"Imported {_plural(len(batches), 'batch')} ({_plural(jobs, 'job')}) from "
+                f"{options.file}"
+            )
     except (QueueFileError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -366,8 +377,12 @@ async def _run(
             reporter.changed.clear()
             await reporter.changed.wait()
         jobs = engine.store.jobs(batch_ids=batch_ids)
+        folders = sorted({engine.store.get_batch(batch_id).output_dir for batch_id in batch_ids})
     finally:
         await engine.stop()
+    shown_folder = folders[0] if len(folders) == 1 else str(output_root)
+    if resuming and len(folders) > 1:
+        shown_folder = f"{len(folders)} batch folders"
     counts = {status: sum(1 for job in jobs if job.status is status) for status in JobStatus}
     succeeded = counts[JobStatus.SUCCEEDED]
     summary = {
@@ -377,6 +392,7 @@ async def _run(
         "jobs": len(jobs),
         "outputs": reporter.outputs,
         "out": str(output_root),
+        "folders": folders,
         "seconds": round(time.monotonic() - started, 2),
         "by_status": {str(status): n for status, n in counts.items() if n},
     }
@@ -385,9 +401,10 @@ async def _run(
     else:
         jobs_word = "job" if len(jobs) == 1 else "jobs"
         images_word = "image" if reporter.outputs == 1 else "images"
+        place = output_root if not resuming else shown_folder
         print(
             f"{succeeded} of {len(jobs)} {jobs_word} succeeded, {reporter.outputs} "
-            f"{images_word} in {output_root} ({summary['seconds']} s)",
+            f"{images_word} in {place} ({summary['seconds']} s)",
             flush=True,
         )
     return EXIT_OK if succeeded == len(jobs) else EXIT_JOBS_FAILED

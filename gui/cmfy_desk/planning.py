@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -66,10 +67,17 @@ def bundled_template_models() -> tuple[TemplateModel, ...]:
 
 
 def seed_model_library(library: ModelLibrary) -> int:
-    """Fill an empty model library from the bundled template list; return entries added."""
+    """Fill an empty model library from the bundled template list; return entries added.
+
+    For a file name listed under several URLs, the library takes the first one added, so the
+    URL most templates use for that file goes in first.
+    """
     if library.is_seeded():
         return 0
-    return library.seed(list(bundled_template_models()))
+    models = list(bundled_template_models())
+    uses = Counter((model.name, model.url) for model in models)
+    models.sort(key=lambda model: -uses[(model.name, model.url)])
+    return library.seed(models)
 
 
 def plan_batch(

@@ -50,7 +50,12 @@ class Downloader:
         await self._http.aclose()
 
     async def download(self, url: str, root: Path, *parts: str) -> SavedFile:
-        """Save ``url`` as ``root/parts...``; the file appears under its name only when complete."""
+        """Save ``url`` as ``root/parts...``; the file appears under its name only when complete.
+
+        An existing file of that name is never overwritten: when it holds the same bytes (the
+        same output saved before a crash) it is kept as the result, otherwise the new file gets
+        a free name with `` (2)``, `` (3)``... before the extension.
+        """
         target = contained_path(root, *parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + PARTIAL_SUFFIX)
@@ -67,7 +72,7 @@ class Downloader:
                         file.write(chunk)
                         digest.update(chunk)
                         size += len(chunk)
-            await asyncio.to_thread(_flush_and_replace, partial, target)
+            target = await asyncio.to_thread(_flush_and_place, partial, target, digest.hexdigest())
         except httpx.HTTPError as exc:
             partial.unlink(missing_ok=True)
             raise DownloadError(f"Downloading {url} failed: {exc}", url) from exc
@@ -82,10 +87,42 @@ class Downloader:
         return SavedFile(target, size, digest.hexdigest(), width, height)
 
 
-def _flush_and_replace(partial: Path, target: Path) -> None:
+def _flush_and_place(partial: Path, target: Path, sha256: str) -> Path:
+    """Move the complete ``partial`` file to ``target`` or to a free name beside it; return
+    where it went."""
     with partial.open("rb+") as file:
         os.fsync(file.fileno())
-    os.replace(partial, target)
+    candidate = target
+    number = 2
+    while True:
+        try:
+            # A hard link fails when the name is taken, so no existing file is ever replaced.
+            os.link(partial, candidate)
+        except FileExistsError:
+            if _sha256_of(candidate) == sha256:
+                partial.unlink()
+                return candidate
+            candidate = target.with_name(f"{target.stem} ({number}){target.suffix}")
+            number += 1
+            continue
+        except OSError:
+            # File systems without hard links: take the name only if it is free.
+            if candidate.exists():
+                candidate = target.with_name(f"{target.stem} ({number}){target.suffix}")
+                number += 1
+                continue
+            os.replace(partial, candidate)
+            return candidate
+        partial.unlink()
+        return candidate
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(CHUNK_BYTES), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _image_size(path: Path) -> tuple[int | None, int | None]:

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from cmfy_desk.store import Batch, JobStatus, Store
+from cmfy_desk.workflows.definitions import NodeDefinitions
 from cmfy_desk.workflows.graph import GraphError, graph_hash, validate_graph
+from cmfy_desk.workflows.preflight import check_graph
 
 FORMAT = "cmfy-desk-queue"
 VERSION = 1
@@ -138,7 +140,12 @@ def _check_document(document: object) -> list[dict[str, Any]]:
             if not isinstance(job, dict):
                 raise QueueFileError(f"batch {number}, job {index} is not an object.")
             try:
-                validate_graph(job.get("prompt"))
+                graph = validate_graph(job.get("prompt"))
             except GraphError as exc:
                 raise QueueFileError(f"batch {number}, job {index}: {exc.message}") from exc
+            # The same values the window and the command line reject (out of range, missing
+            # required inputs) are rejected here, before anything is added.
+            report = check_graph(graph, NodeDefinitions.bundled(), for_cloud=False)
+            if report.errors:
+                raise QueueFileError(f"batch {number}, job {index}: {report.errors[0].message}")
     return batches
