@@ -173,3 +173,36 @@ async def test_rate_limit_waits_have_own_budget(
     assert JobStatus.QUEUED in changes[1:]
     assert requeued.attempts <= 1
     assert final.status is JobStatus.SUCCEEDED
+
+
+async def test_priority_job_reaches_service_first(
+    tmp_path: Path, bundled_workflow_paths: list[Path]
+) -> None:
+    import httpx
+
+    workflow = load_workflow_file(bundled_workflow_paths[0])
+    async with running_sandbox(tmp_path, speed=5) as sandbox:
+        engine = _engine(tmp_path, sandbox.base_url, sandbox.api_key, start_paused=True)
+        await engine.start()
+        try:
+            engine.add_batch(workflow, 3, SeedMode.INCREMENT)
+            urgent, urgent_jobs = engine.add_batch(workflow, 1, SeedMode.INCREMENT)
+            engine.set_batch_priority(urgent.id, 10)
+            engine.scheduler.resume()
+            await wait_for(lambda: engine.scheduler.in_flight >= 4)
+            await wait_for(
+                lambda: all(
+                    job.remote_id
+                    for job in engine.store.jobs()
+                    if job.status is not JobStatus.QUEUED
+                )
+            )
+            async with httpx.AsyncClient(
+                headers={"Authorization": f"Bearer {sandbox.api_key}"}
+            ) as http:
+                listing = (await http.get(f"{sandbox.base_url}/v1/jobs?limit=100")).json()
+            urgent_remote = engine.store.get_job(urgent_jobs[0].id).remote_id
+        finally:
+            await engine.stop()
+    created_order = [job["job_id"] for job in reversed(listing["jobs"])]
+    assert created_order[0] == urgent_remote

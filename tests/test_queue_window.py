@@ -285,7 +285,7 @@ async def test_paused_batch_waits(tmp_path: Path) -> None:
         paused = window.engine.store.get_batch(store_job(window, held[0]).batch_id).paused
         batch_cell = cell(window, held[1], Column.BATCH)
         status_cell = cell(window, held[1], Column.STATUS)
-        resume_text = window.queue_actions.pause_batch_action.text()
+        pause_checked = window.queue_actions.pause_batch_action.isChecked()
         window.pause_action.trigger()
         await wait_for(
             lambda: all(store_job(window, job_id).is_final for job_id in other),
@@ -303,7 +303,7 @@ async def test_paused_batch_waits(tmp_path: Path) -> None:
     assert isinstance(batch_cell, str)
     assert batch_cell.endswith(" (paused)")
     assert status_cell == "Queued (paused)"
-    assert resume_text == "Resume batch"
+    assert pause_checked
     assert held_statuses == [JobStatus.QUEUED] * 2
     assert isinstance(resumed_cell, str)
     assert not resumed_cell.endswith("(paused)")

@@ -89,6 +89,7 @@ class Scheduler:
         self._in_flight: set[int] = set()
         self._cancel_requested: set[int] = set()
         self._hold_until = 0.0
+        self._submit_lock = asyncio.Lock()
         self._paused = self._options.start_paused
         self._service_rejects_extra = False
         self._rng = random.Random()
@@ -283,7 +284,10 @@ class Scheduler:
         rate_limited = 0
         while True:
             try:
-                result = await self._client.submit(job.prompt, job.idempotency_key)
+                # One submission on the wire at a time, so the service queues jobs in the
+                # order chosen here (priority first) rather than in the order they arrive.
+                async with self._submit_lock:
+                    result = await self._client.submit(job.prompt, job.idempotency_key)
             except RateLimitError as exc:
                 rate_limited += 1
                 if rate_limited >= self._options.rate_limit_waits:

@@ -420,9 +420,6 @@ class MainWindow(QMainWindow):
         if self.pause_action.isChecked() != status.paused:
             # The scheduler pauses itself when the service rejects the key.
             self.pause_action.setChecked(status.paused)
-        self.pause_action.setText(
-            self.tr("Resume queue") if status.paused else self.tr("Pause queue")
-        )
 
     def notify(self, level: NoticeLevel, text: str) -> None:
         """Show a message in the notice panel. Errors also flash in the status bar.

@@ -180,9 +180,6 @@ class QueueActions(QObject):
         paused = bool(batches) and all(self._model.batch_paused(batch) for batch in batches)
         if self.pause_batch_action.isChecked() != paused:
             self.pause_batch_action.setChecked(paused)
-        self.pause_batch_action.setText(
-            self.tr("Resume batch") if paused else self.tr("Pause batch")
-        )
 
     def _selected_batch_ids(self, jobs: list[Job] | None = None) -> list[int]:
         """Return the batches of the selected jobs, in table order, each once."""
