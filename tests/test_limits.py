@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cmfy_desk.backends.limits import PLANS, Limits, RequestPacer, parse_retry_after
 
@@ -74,3 +76,35 @@ def test_pacer_honours_retry_after() -> None:
     assert pacer.delay_needed() == pytest.approx(12)
     clock.now = 12.5
     assert pacer.delay_needed() == 0
+
+
+@given(
+    limit=st.integers(min_value=1, max_value=30),
+    gaps=st.lists(st.floats(min_value=0, max_value=10), min_size=1, max_size=120),
+    blocks=st.lists(st.tuples(st.integers(0, 119), st.floats(0.5, 30)), max_size=3),
+)
+@settings(max_examples=60, deadline=None)
+def test_pacer_never_exceeds_limit(
+    limit: int, gaps: list[float], blocks: list[tuple[int, float]]
+) -> None:
+    """Whatever the arrival pattern and Retry-After holds, no 60 s window has more than
+    ``limit`` requests and none is sent while held."""
+    clock = FakeClock()
+    pacer = RequestPacer(Limits(rate_limit=limit), clock=clock)
+    held_until = 0.0
+    sent: list[float] = []
+    for index, gap in enumerate(gaps):
+        clock.now += gap
+        for block_index, seconds in blocks:
+            if block_index == index:
+                pacer.block_for(seconds)
+                held_until = max(held_until, clock.now + seconds)
+        # As RequestPacer.acquire does: wait until no delay is needed.
+        while (delay := pacer.delay_needed()) > 0:
+            clock.now += delay
+        assert clock.now >= held_until
+        pacer._sent.append(clock.now)
+        sent.append(clock.now)
+    for start in sent:
+        in_window = [moment for moment in sent if start <= moment < start + 60]
+        assert len(in_window) <= limit
