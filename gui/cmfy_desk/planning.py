@@ -23,7 +23,7 @@ from cmfy_desk.workflows.definitions import NodeDefinitions
 from cmfy_desk.workflows.expansion import BatchPlan, check_uploads, grid_labels, plan_jobs
 from cmfy_desk.workflows.formats import LoadedWorkflow
 from cmfy_desk.workflows.graph import Graph
-from cmfy_desk.workflows.model_urls import model_inputs, parse_model_reference
+from cmfy_desk.workflows.model_urls import canonical_form, model_inputs, parse_model_reference
 from cmfy_desk.workflows.parameters import apply_values
 from cmfy_desk.workflows.preflight import PreflightReport, check_graph, localize_for_cloud
 
@@ -70,11 +70,15 @@ def seed_model_library(library: ModelLibrary) -> int:
     """Fill an empty model library from the bundled template list; return entries added.
 
     For a file name listed under several URLs, the library takes the first one added, so the
-    URL most templates use for that file goes in first.
+    URL most templates use for that file goes in first. URLs are stored in their canonical
+    form (no download=true and similar extras), the form the pre-flight check recommends.
     """
     if library.is_seeded():
         return 0
-    models = list(bundled_template_models())
+    models = [
+        TemplateModel(model.name, canonical_form(model.url), model.folder)
+        for model in bundled_template_models()
+    ]
     uses = Counter((model.name, model.url) for model in models)
     models.sort(key=lambda model: -uses[(model.name, model.url)])
     return library.seed(models)
