@@ -206,3 +206,28 @@ async def test_priority_job_reaches_service_first(
             await engine.stop()
     created_order = [job["job_id"] for job in reversed(listing["jobs"])]
     assert created_order[0] == urgent_remote
+
+
+async def test_queue_full_lowers_target_and_resubmits(
+    tmp_path: Path, bundled_workflow_paths: list[Path]
+) -> None:
+    from cmfy_desk.sandbox import PlanLimits
+
+    workflow = load_workflow_file(bundled_workflow_paths[0])
+    # The engine starts from the free plan (2 running, 100 queued), more than this sandbox
+    # takes, so its first submissions overflow the service's queue.
+    limits = PlanLimits(requests_per_minute=600, running=1, queued=1)
+    async with running_sandbox(tmp_path, speed=50, limits=limits) as sandbox:
+        engine = _engine(tmp_path, sandbox.base_url, sandbox.api_key)
+        await engine.start()
+        try:
+            batch, _ = engine.add_batch(workflow, 5, SeedMode.INCREMENT)
+            await wait_for(lambda: _final(engine, batch.id), timeout=60)
+            jobs = engine.store.jobs_of_batch(batch.id)
+        finally:
+            await engine.stop()
+        stats = sandbox.stats
+    assert [job.status for job in jobs] == [JobStatus.SUCCEEDED] * 5
+    assert stats["rate_limited"]["queue_full"] >= 1
+    assert stats["jobs_created"] == 5
+    assert set(stats["runs_per_job"].values()) == {1}

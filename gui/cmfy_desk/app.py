@@ -90,6 +90,7 @@ def scheduler_options(settings: Settings) -> SchedulerOptions:
     return SchedulerOptions(
         max_running=settings.get("queue.max_running") or None,
         start_paused=settings.get("queue.start_paused"),
+        max_attempts=settings.get("queue.max_attempts"),
         failures_before_pause=settings.get("queue.failures_before_pause"),
         cache_aware=settings.get("queue.cache_aware"),
     )

@@ -93,6 +93,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("queue.start_paused", bool, False, "Start with the queue paused"),
     Setting(
+        "queue.max_attempts",
+        int,
+        5,
+        "Submissions of one job before it fails on network errors and 5xx answers",
+        minimum=1,
+        maximum=100,
+    ),
+    Setting(
         "queue.failures_before_pause",
         int,
         3,

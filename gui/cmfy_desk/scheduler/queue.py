@@ -92,6 +92,7 @@ class Scheduler:
         self._submit_lock = asyncio.Lock()
         self._paused = self._options.start_paused
         self._service_rejects_extra = False
+        self._queue_full_cap: int | None = None
         self._rng = random.Random()
 
     # Lifecycle ---------------------------------------------------------------------------
@@ -122,16 +123,21 @@ class Scheduler:
         """Jobs to keep submitted: the running limit, plus as many again waiting in the
         service's own queue, so a slot that frees starts the next job without waiting for our
         next status read. After a 429 concurrent_limit_reached (the service rejects jobs
-        beyond the running limit instead of queueing them) only the running limit."""
+        beyond the running limit instead of queueing them) only the running limit; after a 429
+        queue_full, no more than were in flight then, until a job finishes."""
         running = max(1, self._client.limits.concurrent_limit)
         cap = self._options.max_running
         if cap is not None and cap > 0:
             # Jobs waiting in the service's queue would start on the slots above the cap.
-            return min(running, cap)
-        if self._service_rejects_extra:
-            return running
-        queue_room = self._client.limits.queue_limit
-        return running + min(running, queue_room if queue_room is not None else running)
+            target = min(running, cap)
+        elif self._service_rejects_extra:
+            target = running
+        else:
+            queue_room = self._client.limits.queue_limit
+            target = running + min(running, queue_room if queue_room is not None else running)
+        if self._queue_full_cap is not None:
+            target = min(target, self._queue_full_cap)
+        return target
 
     def set_batch_ids(self, batch_ids: set[int] | None) -> None:
         self._batch_ids = batch_ids
@@ -231,6 +237,7 @@ class Scheduler:
                     )
             case "completed":
                 self._in_flight.discard(job_id)
+                self._queue_full_cap = None
                 self._order.remember(job.model_key)
                 job = self._change(
                     job_id,
@@ -301,6 +308,8 @@ class Scheduler:
             except (ConcurrencyLimitError, QueueFullError) as exc:
                 if isinstance(exc, ConcurrencyLimitError):
                     self._service_rejects_extra = True
+                else:
+                    self._queue_full_cap = max(1, len(self._in_flight) - 1)
                 self._requeue_after_limit(job, exc)
                 return
             except (AuthError, PermissionDeniedError) as exc:
@@ -512,6 +521,8 @@ class Scheduler:
 
     def _finish_in_flight(self, job: Job, status: JobStatus, **fields: Any) -> None:
         self._in_flight.discard(job.id)
+        # A job left the service, so its queue has room again.
+        self._queue_full_cap = None
         self._change(job.id, status, finished_at=time.time(), queue_position=None, **fields)
         self.wake()
 
