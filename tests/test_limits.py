@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cmfy_desk.backends.limits import PLANS, Limits, RequestPacer, parse_retry_after
@@ -83,7 +83,8 @@ def test_pacer_honours_retry_after() -> None:
     gaps=st.lists(st.floats(min_value=0, max_value=10), min_size=1, max_size=120),
     blocks=st.lists(st.tuples(st.integers(0, 119), st.floats(0.5, 30)), max_size=3),
 )
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
+@example(limit=1, gaps=[1.1, 0.0, 0.0, 0.0], blocks=[])
 def test_pacer_never_exceeds_limit(
     limit: int, gaps: list[float], blocks: list[tuple[int, float]]
 ) -> None:

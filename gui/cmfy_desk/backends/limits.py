@@ -134,8 +134,12 @@ class RequestPacer:
         now = self._clock()
         self._forget_old(now)
         delay = max(0.0, self._blocked_until - now)
-        if len(self._sent) >= self._limits.rate_limit:
-            delay = max(delay, self._sent[0] + self.WINDOW_SECONDS - now)
+        limit = max(1, self._limits.rate_limit)
+        if len(self._sent) >= limit:
+            # The next request may go one window after the limit-th most recent one. Using the
+            # oldest kept entry instead let a request through early when rounding kept an
+            # entry exactly one window old.
+            delay = max(delay, self._sent[-limit] + self.WINDOW_SECONDS - now)
         if self._server_remaining is not None and self._server_remaining <= 0:
             reset_in = self._server_reset_in or 1.0
             elapsed = now - self._server_reset_mark
