@@ -156,14 +156,14 @@ def workflow_of(model: EditorModel) -> dict[str, Any]:
     return {"nodes": model.nodes, "links": model.links, "version": 0.4}
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=150, deadline=None, database=None, derandomize=True)
 @given(api_graphs())
 def test_api_graph_not_editor(graph: dict[str, Any]) -> None:
     assert looks_like_api_graph(graph)
     assert not is_editor_workflow(graph)
 
 
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None, derandomize=True)
 @given(editor_dags())
 def test_editor_workflow_not_api(model: EditorModel) -> None:
     data = workflow_of(model)
@@ -171,14 +171,14 @@ def test_editor_workflow_not_api(model: EditorModel) -> None:
     assert not looks_like_api_graph(data)
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=150, deadline=None, database=None, derandomize=True)
 @given(JSON_VALUES)
 def test_detectors_never_both(data: object) -> None:
     if is_editor_workflow(data):
         assert not looks_like_api_graph(data)
 
 
-@settings(max_examples=120, deadline=None, database=None)
+@settings(max_examples=120, deadline=None, database=None, derandomize=True)
 @given(editor_dags())
 def test_links_point_at_existing_nodes(model: EditorModel) -> None:
     graph = editor_to_api(workflow_of(model), DEFINITIONS)
@@ -192,7 +192,7 @@ def test_links_point_at_existing_nodes(model: EditorModel) -> None:
     assert validate_graph(graph) is graph
 
 
-@settings(max_examples=120, deadline=None, database=None)
+@settings(max_examples=120, deadline=None, database=None, derandomize=True)
 @given(editor_dags())
 def test_no_reroute_survives(model: EditorModel) -> None:
     graph = editor_to_api(workflow_of(model), DEFINITIONS)
@@ -200,7 +200,7 @@ def test_no_reroute_survives(model: EditorModel) -> None:
     assert all(int(node_id) < 100 or int(node_id) == SAVE_ID for node_id in graph)
 
 
-@settings(max_examples=120, deadline=None, database=None)
+@settings(max_examples=120, deadline=None, database=None, derandomize=True)
 @given(editor_dags())
 def test_links_reach_expected_sources(model: EditorModel) -> None:
     graph = editor_to_api(workflow_of(model), DEFINITIONS)
