@@ -442,3 +442,27 @@ def test_numbered_clip_names_are_models() -> None:
     }
     parameters = find_parameters(graph)
     assert len(by_kind(parameters, ParameterKind.MODEL)) == 4
+
+
+def test_size_through_primitive_nodes() -> None:
+    from cmfy_desk.workflows.graph import image_size
+    from cmfy_desk.workflows.parameters import ParameterKind, apply_values, find_parameters
+
+    graph = {
+        "10": {"class_type": "PrimitiveInt", "inputs": {"value": 1024}},
+        "11": {"class_type": "PrimitiveInt", "inputs": {"value": 768}},
+        "12": {
+            "class_type": "EmptySD3LatentImage",
+            "inputs": {"width": ["10", 0], "height": ["11", 0], "batch_size": 1},
+        },
+        "13": {"class_type": "SaveImage", "inputs": {"images": ["12", 0], "filename_prefix": "x"}},
+    }
+    kinds = {(p.node_id, p.input_name): p.kind for p in find_parameters(graph)}
+    assert kinds[("10", "value")] is ParameterKind.WIDTH
+    assert kinds[("11", "value")] is ParameterKind.HEIGHT
+    assert image_size(graph).width == 1024
+    assert image_size(graph).height == 768
+    resized = apply_values(graph, {"size": "640x512"})
+    assert resized["10"]["inputs"]["value"] == 640
+    assert resized["11"]["inputs"]["value"] == 512
+    assert resized["12"]["inputs"]["width"] == ["10", 0]

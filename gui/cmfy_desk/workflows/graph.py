@@ -170,15 +170,50 @@ def first_seed(graph: Graph) -> int | None:
     return None
 
 
+def primitive_source(graph: Graph, value: object) -> tuple[str, str] | None:
+    """Return ``(node_id, "value")`` when ``value`` links to a primitive node (PrimitiveInt,
+    PrimitiveFloat, ...) whose own value is a literal, else None. Newer workflows feed sizes
+    and seeds through such nodes."""
+    if not is_link(value):
+        return None
+    assert isinstance(value, list)
+    source_id = str(value[0])
+    source = graph.get(source_id)
+    if not isinstance(source, dict) or not str(source.get("class_type", "")).startswith(
+        "Primitive"
+    ):
+        return None
+    literal = source.get("inputs", {}).get("value")
+    if literal is None or is_link(literal):
+        return None
+    return source_id, "value"
+
+
+def literal_value(graph: Graph, value: object) -> object:
+    """Return ``value``, or the literal of the primitive node it links to."""
+    source = primitive_source(graph, value)
+    if source is None:
+        return value
+    return graph[source[0]]["inputs"][source[1]]
+
+
+def is_empty_latent_class(class_type: str) -> bool:
+    """Return whether a node class makes the empty picture a workflow renders into (its width
+    and height are the output's size): the known ones, and any ``Empty...Latent...`` class."""
+    return class_type in LATENT_CLASSES or (
+        class_type.startswith("Empty") and "Latent" in class_type
+    )
+
+
 def image_size(graph: Graph) -> ImageSize:
     """Return the size and count of the images the graph makes, from its empty latent node."""
     for node in graph.values():
-        if node.get("class_type") not in LATENT_CLASSES:
+        if not is_empty_latent_class(str(node.get("class_type", ""))):
             continue
         inputs = node.get("inputs", {})
-        width = inputs.get("width")
-        height = inputs.get("height")
-        batch = inputs.get("batch_size", inputs.get("length", 1))
+        width = literal_value(graph, inputs.get("width"))
+        height = literal_value(graph, inputs.get("height"))
+        batch = literal_value(graph, inputs.get("batch_size", inputs.get("length", 1)))
         if isinstance(width, int) and isinstance(height, int):
             count = batch if isinstance(batch, int) and batch > 0 else 1
             return ImageSize(width, height, count)

@@ -19,11 +19,12 @@ from typing import Any
 from cmfy_desk.workflows.coercion import coerce_value, parse_size
 from cmfy_desk.workflows.definitions import InputDefinition, NodeDefinitions
 from cmfy_desk.workflows.graph import (
-    LATENT_CLASSES,
     MODEL_INPUT_NAMES,
     SEED_INPUT_NAMES,
     Graph,
+    is_empty_latent_class,
     is_link,
+    primitive_source,
 )
 from cmfy_desk.workflows.prompt_inputs import find_prompt_inputs, input_definition
 
@@ -121,12 +122,22 @@ def find_parameters(graph: Graph, definitions: NodeDefinitions | None = None) ->
         for node_id, name, polarity in find_prompt_inputs(graph, definitions)
     }
     found: list[Parameter] = []
+    seen: set[tuple[str, str]] = set()
     for node_id, node in graph.items():
         inputs = node.get("inputs")
         if not isinstance(inputs, dict):
             continue
         for name, value in inputs.items():
             if is_link(value):
+                # A size fed by a primitive node is that node's value.
+                source = primitive_source(graph, value)
+                size_kind = _SIZE_KINDS.get(name)
+                on_latent = _is_latent_class(str(node.get("class_type", "")))
+                if source and size_kind and on_latent and source not in seen:
+                    seen.add(source)
+                    found.append(_describe(graph, *source, size_kind, definitions))
+                continue
+            if (node_id, name) in seen:
                 continue
             kind = prompt_kinds.get((node_id, name)) or _kind_of(node, name, value)
             if kind is None:
@@ -358,9 +369,7 @@ def _kind_of(node: dict[str, Any], name: str, value: Any) -> ParameterKind | Non
 def _is_latent_class(class_type: str) -> bool:
     # Width and height of other nodes (SDXL text encoders, image scalers) are not the size of
     # the picture made, so only empty latent images count.
-    return class_type in LATENT_CLASSES or (
-        class_type.startswith("Empty") and "Latent" in class_type
-    )
+    return is_empty_latent_class(class_type)
 
 
 def _describe(
