@@ -50,6 +50,17 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_target_arguments(parser: argparse.ArgumentParser, sandbox_help: str) -> None:
+    """Add --sandbox and --base-url, the two ways a headless command picks its service."""
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--sandbox", action="store_true", help=sandbox_help)
+    target.add_argument(
+        "--base-url",
+        help="API base URL (default: the setting, https://api.cmfy.cloud); the API key comes "
+        "from $CMFY_API_KEY or the keyring",
+    )
+
+
 def build_gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cmfy-desk",
@@ -83,15 +94,7 @@ def build_run_parser() -> argparse.ArgumentParser:
         description="Run workflows without a window: each file becomes a batch of --count "
         "jobs. Exit status: 0 all jobs succeeded, 1 some failed, 2 bad usage or input.",
     )
-    target = parser.add_mutually_exclusive_group()
-    target.add_argument(
-        "--sandbox", action="store_true", help="start a private sandbox and run the jobs there"
-    )
-    target.add_argument(
-        "--base-url",
-        help="API base URL (default: the setting, https://api.cmfy.cloud); the API key comes "
-        "from $CMFY_API_KEY or the keyring",
-    )
+    _add_target_arguments(parser, "start a private sandbox and run the jobs there")
     parser.add_argument("--count", type=_count, default=1, help="jobs per workflow (default 1)")
     parser.add_argument(
         "--seed-mode",
@@ -161,17 +164,11 @@ def build_convert_parser() -> argparse.ArgumentParser:
 def build_resume_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cmfy-desk resume",
-        description="Finish the jobs the database still holds (queued, or cut short by a "
+        description="Finish the jobs the database still contains (queued, or cut short by a "
         "crash), with the same recovery the window does at start. Exit status: 0 all of them "
         "succeeded, 1 some failed, 2 bad usage.",
     )
-    target = parser.add_mutually_exclusive_group()
-    target.add_argument("--sandbox", action="store_true", help="run them on a new built-in sandbox")
-    target.add_argument(
-        "--base-url",
-        help="API base URL (default: the setting); the API key comes from $CMFY_API_KEY or "
-        "the keyring",
-    )
+    _add_target_arguments(parser, "run them on a new built-in sandbox")
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object per event instead of lines"
     )

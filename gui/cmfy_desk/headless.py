@@ -23,7 +23,7 @@ from cmfy_desk.app import (
 from cmfy_desk.backends.cmfy_cloud import check_base_url
 from cmfy_desk.keystore import ApiKeyStore, validate_api_key
 from cmfy_desk.logs import setup_logging
-from cmfy_desk.paths import resolve_paths
+from cmfy_desk.paths import AppPaths, resolve_paths
 from cmfy_desk.planning import PlannedBatch, PlanningError
 from cmfy_desk.scheduler import EngineEvent, JobChanged, Notice, OutputSaved, SchedulerOptions
 from cmfy_desk.scheduler.queue_file import QueueFileError, read_queue_file, write_queue_file
@@ -246,6 +246,22 @@ def run_command(options: argparse.Namespace) -> int:
     if not options.sandbox and (options.speed is not None or options.plan is not None):
         print("error: --speed and --plan apply only to --sandbox.", file=sys.stderr)
         return EXIT_USAGE
+    setup = _set_up(options)
+    if setup is None:
+        return EXIT_USAGE
+    paths, settings, connection = setup
+    output_root = options.out or Path(settings.get("output.folder") or paths.default_output_dir)
+    try:
+        output_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"error: cannot create the output folder {output_root}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return _drive(options, workflows, connection, paths, output_root, settings, plan, definitions)
+
+
+def _set_up(options: argparse.Namespace) -> tuple[AppPaths, Settings, ConnectionConfig] | None:
+    """Resolve the folders, start logging, read the settings and check the connection; None
+    after printing what is wrong with the connection."""
     paths = resolve_paths(options.data_dir)
     setup_logging(paths.log_dir, console_level=logging.ERROR)
     settings = Settings(paths.settings_file)
@@ -253,15 +269,23 @@ def run_command(options: argparse.Namespace) -> int:
     problem = _connection_problem(connection)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    output_root = options.out or Path(settings.get("output.folder") or paths.default_output_dir)
+        return None
+    return paths, settings, connection
+
+
+def _drive(
+    options: argparse.Namespace,
+    workflows: list[LoadedWorkflow],
+    connection: ConnectionConfig,
+    paths: AppPaths,
+    output_root: Path,
+    settings: Settings,
+    plan: BatchPlan | None = None,
+    definitions: NodeDefinitions | None = None,
+) -> int:
+    """Run the engine until the jobs are done; a headless run never starts paused."""
+    run_options = replace(scheduler_options(settings), start_paused=False)
     try:
-        output_root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        print(f"error: cannot create the output folder {output_root}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        run_options = replace(scheduler_options(settings), start_paused=False)
         return asyncio.run(
             _run(
                 options,
@@ -312,22 +336,13 @@ def queue_command(options: argparse.Namespace) -> int:
 def resume_command(options: argparse.Namespace) -> int:
     """Run ``cmfy-desk resume``: finish the unfinished jobs in the database; returns the exit
     status (0 when all of them succeeded)."""
-    paths = resolve_paths(options.data_dir)
-    setup_logging(paths.log_dir, console_level=logging.ERROR)
-    settings = Settings(paths.settings_file)
     options.plan = options.speed = None
-    connection = _connection(options, settings)
-    problem = _connection_problem(connection)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
+    setup = _set_up(options)
+    if setup is None:
         return EXIT_USAGE
+    paths, settings, connection = setup
     output_root = Path(settings.get("output.folder") or paths.default_output_dir)
-    try:
-        run_options = replace(scheduler_options(settings), start_paused=False)
-        return asyncio.run(_run(options, [], connection, paths.database, output_root, run_options))
-    except KeyboardInterrupt:
-        print("Interrupted; unfinished jobs stay in the database.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    return _drive(options, [], connection, paths, output_root, settings)
 
 
 async def _run(
