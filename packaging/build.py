@@ -385,7 +385,7 @@ def _megabytes(size: int) -> str:
 
 
 def build(options: argparse.Namespace) -> list[tuple[Path, int]]:
-    """Build what ``options`` asks for; returns each product with its size in bytes."""
+    """Build what ``options`` requests; returns each product with its size in bytes."""
     on_linux = sys.platform.startswith("linux")
     want_tar = options.tar or not (options.tar or options.deb)
     want_deb = options.deb or not (options.tar or options.deb)

@@ -5,7 +5,7 @@
 # sandbox run of a bundled workflow, and the window's --self-test on Qt's offscreen platform.
 #
 # Usage: packaging/ci-check.sh [PYTHON]   (default python3; exit status 0 only if all passed)
-# Takes about a minute on 2 cores when the package index answers quickly. Set KEEP_TMP=1 to
+# Takes about a minute on 2 cores when the package index responds quickly. Set KEEP_TMP=1 to
 # keep the temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -35,7 +35,7 @@ async def test_faulty_sandbox_runs_each_job_once(
         tmp_path / "db.sqlite3",
         tmp_path / "out",
         ConnectionConfig(kind="cmfy", base_url=sandbox.base_url, api_key=sandbox.api_key),
-        # Enough attempts that a run of injected 5xx answers never exhausts a job's retries.
+        # Enough attempts that a run of injected 5xx responses never exhausts a job's retries.
         options=SchedulerOptions(retry_base_delay=0.05, retry_max_delay=0.5, max_attempts=20),
     )
     await engine.start()

@@ -39,7 +39,7 @@ def _drain(store: Store, order: CacheAwareOrder, connection: str = "c") -> list[
         if job is None:
             return taken
         store.transition(job.id, JobStatus.SUBMITTING)
-        # As if each job finished at once, freeing a node that holds its models.
+        # As if each job finished at once, freeing a node that has its models.
         order.remember(job.model_key)
         taken.append(job.id)
 

@@ -1,4 +1,4 @@
-"""Planning a batch: the pre-flight check sees the values the plan sets."""
+"""Planning a batch: the pre-flight check uses the values the plan sets."""
 
 from __future__ import annotations
 

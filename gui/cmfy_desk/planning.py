@@ -94,7 +94,7 @@ def plan_batch(
 ) -> PlannedBatch:
     """Check ``workflow``, expand ``plan`` and localize model names; raise PlanningError.
 
-    The check sees the graph with the plan's fixed values applied, so a model URL typed in
+    The check runs on the graph with the plan's fixed values applied, so a model URL typed in
     for a local file name counts.
     """
     try:

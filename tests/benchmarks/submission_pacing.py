@@ -1,4 +1,4 @@
-"""How close the client runs to the requests-per-minute limit without being answered 429.
+"""How close the client runs to the requests-per-minute limit without getting a 429 response.
 
 A long batch runs against the sandbox with a limit of 60 requests per window and room for
 every job to run at once, so requests per window are the only bound. The figure is the

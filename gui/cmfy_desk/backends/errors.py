@@ -69,7 +69,7 @@ class QueueFullError(BackendError):
 
 
 class ValidationError(BackendError):
-    """400/422 and other permanent 4xx answers about this job's content."""
+    """400/422 and other permanent 4xx responses about this job's content."""
 
 
 class NotFoundError(BackendError):

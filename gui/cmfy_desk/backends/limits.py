@@ -91,7 +91,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 
 
 class RequestPacer:
-    """Spaces requests so that none is answered 429 rate_limit_exceeded in steady state.
+    """Spaces requests so that none gets a 429 rate_limit_exceeded response in steady state.
 
     It keeps the send times of the last minute and lets a request through only while fewer than
     the limit were sent in the trailing 60 s, and while the server's own ``Remaining`` count,

@@ -52,7 +52,7 @@ class Downloader:
     async def download(self, url: str, root: Path, *parts: str) -> SavedFile:
         """Save ``url`` as ``root/parts...``; the file appears under its name only when complete.
 
-        An existing file of that name is never overwritten: when it holds the same bytes (the
+        An existing file of that name is never overwritten: when it contains the same bytes (the
         same output saved before a crash) it is kept as the result, otherwise the new file gets
         a free name with `` (2)``, `` (3)``... before the extension.
         """

@@ -43,8 +43,8 @@ class SchedulerOptions:
     retry_base_delay: float = 1.0  # seconds; doubles per attempt, with jitter
     retry_max_delay: float = 60.0
     download_attempts: int = 3
-    # 429 rate_limit_exceeded answers one submission waits out before it goes back to the
-    # queue; counted apart from max_attempts, because a 429 is not a failure of the job.
+    # 429 rate_limit_exceeded responses one submission waits out before it goes back to the
+    # queue. They are counted apart from max_attempts, because a 429 is not a failure of the job.
     rate_limit_waits: int = 20
     # A user cap on running jobs for this connection ("use at most 1 of my 2 slots"); None
     # uses what the service allows.
@@ -122,9 +122,9 @@ class Scheduler:
     def target_in_flight(self) -> int:
         """Jobs to keep submitted: the running limit, plus as many again waiting in the
         service's own queue, so a slot that frees starts the next job without waiting for our
-        next status read. After a 429 concurrent_limit_reached (the service rejects jobs
-        beyond the running limit instead of queueing them) only the running limit; after a 429
-        queue_full, no more than were in flight then, until a job finishes."""
+        next status read. After a 429 concurrent_limit_reached the target is only the running
+        limit, because the service rejects jobs beyond it instead of queueing them. After a 429
+        queue_full it is no more than were in flight then, until a job finishes."""
         running = max(1, self._client.limits.concurrent_limit)
         cap = self._options.max_running
         if cap is not None and cap > 0:

@@ -83,8 +83,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX model_library_file ON model_library(file_name);
     """,
     # Version 3: queue order and control. Jobs are taken by priority (higher first), then by
-    # queue_order, which moves when a person reorders the queue; model_key groups jobs that use
-    # the same set of model URLs, so they can be sent one after another to warm nodes.
+    # queue_order, which changes when a person reorders the queue. model_key groups jobs that
+    # use the same set of model URLs, so they can be sent one after another to warm nodes.
     """
     ALTER TABLE batches ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE batches ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;

@@ -26,7 +26,7 @@ from cmfy_desk.ui.rerun import RerunAction, rerun_labels
 class ImageViewer(QWidget):
     """A separate, non-modal window for one output. The image is decoded on the loader's
     threads, and the window shows "Loading…" until it is ready. Esc and the platform's Close
-    keys (Ctrl+W, Ctrl+F4 or Cmd+W) close it. ``rerunRequested(Output, RerunAction)`` asks for
+    keys (Ctrl+W, Ctrl+F4 or Cmd+W) close it. ``rerunRequested(Output, RerunAction)`` requests
     a new run of the output's job."""
 
     rerunRequested = Signal(object, object)

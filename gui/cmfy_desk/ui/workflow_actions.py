@@ -149,7 +149,7 @@ class WorkflowActions(QObject):
     # Running outputs again --------------------------------------------------------------------
 
     def rerun(self, output: Output, action: RerunAction) -> None:
-        """Queue or edit the job that made ``output`` again, as ``action`` says."""
+        """Queue or edit the job that made ``output`` again, as ``action`` selects."""
         engine = self._engine()
         if engine is None:
             self._notify(
