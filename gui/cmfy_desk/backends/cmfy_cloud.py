@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from cmfy_desk import __version__
+from cmfy_desk.backends.base import RemoteJob, RequestCounts, SubmitResult, int_or_none
 from cmfy_desk.backends.errors import (
     AuthError,
     BackendError,
@@ -45,54 +47,6 @@ class ApiPaths:
     list: str = "/v1/jobs"
 
 
-@dataclass(frozen=True)
-class SubmitResult:
-    job_id: str
-    status: str
-    queue_position: int | None
-    estimated_wait_seconds: float | None
-    replayed: bool
-
-
-@dataclass(frozen=True)
-class RemoteJob:
-    """A job as the service reports it (the status endpoint and the webhook share this shape)."""
-
-    job_id: str
-    status: str  # queued | running | completed | failed | cancelled
-    queue_position: int | None = None
-    created_at: str | None = None
-    started_at: str | None = None
-    completed_at: str | None = None
-    execution_time_ms: int | None = None
-    images: tuple[str, ...] = ()
-    error_code: str | None = None
-    error_message: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RemoteJob:
-        outputs = data.get("outputs") or {}
-        images = outputs.get("images") if isinstance(outputs, dict) else None
-        error = data.get("error")
-        if not isinstance(error, dict):
-            error = {}
-        execution_time = data.get("execution_time_ms")
-        return cls(
-            job_id=str(data.get("job_id", "")),
-            status=str(data.get("status", "")),
-            queue_position=_int_or_none(data.get("queue_position")),
-            created_at=data.get("created_at"),
-            started_at=data.get("started_at"),
-            completed_at=data.get("completed_at"),
-            execution_time_ms=_int_or_none(execution_time),
-            images=tuple(str(url) for url in images or () if isinstance(url, str)),
-            error_code=error.get("code"),
-            error_message=error.get("message"),
-            raw=data,
-        )
-
-
 def normalize_base_url(base_url: str) -> str:
     """Return the base URL without a trailing slash or ``/v1``, which every path adds."""
     url = base_url.strip().rstrip("/")
@@ -112,14 +66,10 @@ def check_base_url(base_url: str) -> str | None:
     return None
 
 
-def _int_or_none(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return int(value)
-
-
 class CmfyCloudClient:
     """One pooled connection to the cmfy.cloud API (or the sandbox, which speaks the same)."""
+
+    kind = "cmfy"
 
     def __init__(
         self,
@@ -133,6 +83,7 @@ class CmfyCloudClient:
         self.base_url = normalize_base_url(base_url)
         self.paths = paths or ApiPaths()
         self.pacer = RequestPacer(Limits.from_plan(plan))
+        self.requests: RequestCounts = Counter()
         headers = {"User-Agent": f"cmfy-desk/{__version__}"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -157,32 +108,44 @@ class CmfyCloudClient:
         prompt: dict[str, Any],
         idempotency_key: str,
         webhook_url: str | None = None,
+        *,
+        resubmission: bool = False,
     ) -> SubmitResult:
+        # The service de-duplicates by idempotency key, so a resubmission needs no lookup.
         body: dict[str, Any] = {"prompt": prompt, "idempotency_key": idempotency_key}
         if webhook_url:
             body["webhook_url"] = webhook_url
-        response, data = await self._request("POST", self.paths.submit, json=body)
+        response, data = await self._request("submit", "POST", self.paths.submit, json=body)
         return SubmitResult(
             job_id=str(data["job_id"]),
             status=str(data.get("status", "queued")),
-            queue_position=_int_or_none(data.get("queue_position")),
+            queue_position=int_or_none(data.get("queue_position")),
             estimated_wait_seconds=data.get("estimated_wait_seconds"),
             # The service documents no status code for a replay; the sandbox returns 200.
             replayed=response.status_code == 200,
         )
 
     async def status(self, job_id: str) -> RemoteJob:
-        _response, data = await self._request("GET", self.paths.status.format(job_id=job_id))
+        _response, data = await self._request(
+            "status", "GET", self.paths.status.format(job_id=job_id)
+        )
         return RemoteJob.from_json(data)
 
     async def cancel(self, job_id: str) -> RemoteJob:
-        _response, data = await self._request("POST", self.paths.cancel.format(job_id=job_id))
+        _response, data = await self._request(
+            "cancel", "POST", self.paths.cancel.format(job_id=job_id)
+        )
         return RemoteJob.from_json(data)
 
+    def download_headers(self, url: str) -> dict[str, str]:
+        # Outputs live on a CDN; the API key is never sent there.
+        return {}
+
     async def _request(
-        self, method: str, path: str, json: dict[str, Any] | None = None
+        self, kind: str, method: str, path: str, json: dict[str, Any] | None = None
     ) -> tuple[httpx.Response, dict[str, Any]]:
         await self.pacer.acquire()
+        self.requests[kind] += 1
         started = time.monotonic()
         try:
             response = await self._http.request(method, path, json=json)

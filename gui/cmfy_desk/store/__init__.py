@@ -11,6 +11,7 @@ from cmfy_desk.store.models import (
     JobStatus,
     Output,
     QueueEntry,
+    WebhookDelivery,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "QueueEntry",
     "Store",
     "StoreError",
+    "WebhookDelivery",
 ]

@@ -26,6 +26,7 @@ from cmfy_desk.store.models import (
     JobStatus,
     Output,
     QueueEntry,
+    WebhookDelivery,
 )
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ _UPDATABLE_JOB_FIELDS = frozenset(
         "remote_completed_at",
         "execution_time_ms",
         "idempotency_key",
+        "webhook_token",
+        "error_details",
     }
 )
 
@@ -378,6 +381,47 @@ class Store:
             "SELECT at, status, detail FROM job_events WHERE job_id = ? ORDER BY id", (job_id,)
         ).fetchall()
         return [(row["at"], JobStatus(row["status"]), row["detail"]) for row in rows]
+
+    # Webhooks ---------------------------------------------------------------------------
+
+    def job_for_webhook_token(self, token: str) -> int | None:
+        """Return the id of the job that was given ``token``, or None for a token never issued."""
+        row = self._db.execute("SELECT id FROM jobs WHERE webhook_token = ?", (token,)).fetchone()
+        return int(row["id"]) if row else None
+
+    def record_webhook(self, job_id: int, body: str) -> int:
+        """Write a received webhook body and commit it; return the delivery's id."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO webhook_deliveries (job_id, received_at, body) VALUES (?, ?, ?)",
+                (job_id, time.time(), body),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def mark_webhook_handled(self, delivery_id: int) -> None:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE webhook_deliveries SET handled_at = ? WHERE id = ?",
+                (time.time(), delivery_id),
+            )
+
+    def pending_webhooks(self) -> list[WebhookDelivery]:
+        """Deliveries received but not yet applied, oldest first (left by a crash)."""
+        rows = self._db.execute(
+            "SELECT id, job_id, received_at, body FROM webhook_deliveries"
+            " WHERE handled_at IS NULL ORDER BY id"
+        ).fetchall()
+        return [WebhookDelivery(**dict(row)) for row in rows]
+
+    def count_webhooks(self, job_id: int | None = None) -> int:
+        if job_id is None:
+            row = self._db.execute("SELECT COUNT(*) FROM webhook_deliveries").fetchone()
+        else:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE job_id = ?", (job_id,)
+            ).fetchone()
+        return int(row[0])
 
     # Outputs ----------------------------------------------------------------------------
 

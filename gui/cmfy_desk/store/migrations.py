@@ -94,6 +94,25 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE jobs SET queue_order = id;
     CREATE INDEX jobs_queue ON jobs(status, connection, priority DESC, queue_order, id);
     """,
+    # Version 4: live status. Each job submitted with a webhook gets an unguessable token, the
+    # last path component of its webhook URL. A delivery is written to webhook_deliveries
+    # before the receiver answers, and marked handled once applied, so a crash in between
+    # loses nothing. error_details keeps what a failure report adds to its message (the
+    # failing node and a traceback).
+    """
+    ALTER TABLE jobs ADD COLUMN webhook_token TEXT;
+    ALTER TABLE jobs ADD COLUMN error_details TEXT;
+    CREATE UNIQUE INDEX jobs_webhook_token ON jobs(webhook_token)
+        WHERE webhook_token IS NOT NULL;
+    CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        received_at REAL NOT NULL,
+        body TEXT NOT NULL,
+        handled_at REAL
+    );
+    CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(id) WHERE handled_at IS NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -101,6 +101,8 @@ class Job:
     priority: int = 0
     queue_order: float = 0.0
     model_key: str = ""
+    webhook_token: str | None = None
+    error_details: str | None = None
 
     @property
     def is_final(self) -> bool:
@@ -116,6 +118,16 @@ class QueueEntry:
     priority: int
     queue_order: float
     model_key: str
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """A webhook body as received, kept until the status it reports has been applied."""
+
+    id: int
+    job_id: int
+    received_at: float
+    body: str
 
 
 @dataclass(frozen=True)
