@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cmfy_desk.backends.cmfy_cloud import DEFAULT_BASE_URL, CmfyCloudClient, RemoteJob
+from cmfy_desk.backends.base import RemoteJob
+from cmfy_desk.backends.cmfy_cloud import DEFAULT_BASE_URL, CmfyCloudClient
 from cmfy_desk.backends.limits import PLANS, Limits
 from cmfy_desk.bridge.poller import Poller
 from cmfy_desk.outputs.download import Downloader

@@ -8,7 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cmfy_desk.backends.cmfy_cloud import CmfyCloudClient, RemoteJob
+from cmfy_desk.backends.base import RemoteJob
+from cmfy_desk.backends.cmfy_cloud import CmfyCloudClient
 from cmfy_desk.backends.errors import AuthError, BackendError, NotFoundError
 
 log = logging.getLogger(__name__)

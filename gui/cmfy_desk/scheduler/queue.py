@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cmfy_desk.backends.cmfy_cloud import CmfyCloudClient, RemoteJob
+from cmfy_desk.backends.base import RemoteJob
+from cmfy_desk.backends.cmfy_cloud import CmfyCloudClient
 from cmfy_desk.backends.errors import (
     AuthError,
     BackendError,
