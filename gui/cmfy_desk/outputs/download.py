@@ -49,7 +49,9 @@ class Downloader:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def download(self, url: str, root: Path, *parts: str) -> SavedFile:
+    async def download(
+        self, url: str, root: Path, *parts: str, headers: dict[str, str] | None = None
+    ) -> SavedFile:
         """Save ``url`` as ``root/parts...``; the file appears under its name only when complete.
 
         An existing file of that name is never overwritten: when it contains the same bytes (the
@@ -62,7 +64,7 @@ class Downloader:
         digest = hashlib.sha256()
         size = 0
         try:
-            async with self._http.stream("GET", url) as response:
+            async with self._http.stream("GET", url, headers=headers) as response:
                 if not response.is_success:
                     raise DownloadError(
                         f"Downloading {url} failed with HTTP {response.status_code}.", url

@@ -6,7 +6,7 @@ import re
 import time
 import unicodedata
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 # Names Windows reserves for devices, with or without an extension.
 _RESERVED_NAMES = frozenset(
@@ -16,7 +16,10 @@ _RESERVED_NAMES = frozenset(
 )
 _UNSAFE_CHARACTERS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 MAX_NAME_LENGTH = 120
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif"})
+OUTPUT_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4", ".webm", ".mov", ".mkv", ".apng"}
+    | {".wav", ".flac", ".mp3", ".ogg", ".glb", ".obj", ".txt", ".json"}
+)
 
 
 class UnsafePathError(ValueError):
@@ -36,9 +39,12 @@ def safe_name(text: str, fallback: str = "untitled") -> str:
 
 
 def extension_from_url(url: str) -> str:
-    """Return the image extension of a URL's path, or ``.png`` for an unknown or missing one."""
-    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
-    return suffix if suffix in IMAGE_EXTENSIONS else ".png"
+    """Return the output's extension, from a ``filename`` query parameter (as ComfyUI's
+    ``/view`` URLs carry) or else the URL's path; ``.png`` when unknown or missing."""
+    parts = urlsplit(url)
+    names = parse_qs(parts.query).get("filename") or [parts.path]
+    suffix = PurePosixPath(names[0]).suffix.lower()
+    return suffix if suffix in OUTPUT_EXTENSIONS else ".png"
 
 
 def contained_path(root: Path, *parts: str) -> Path:

@@ -9,6 +9,7 @@ already has instead of creating a second one.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -17,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cmfy_desk.backends.base import RemoteJob
-from cmfy_desk.backends.cmfy_cloud import CmfyCloudClient
+from cmfy_desk.backends.base import Backend, RemoteJob
 from cmfy_desk.backends.errors import (
     AuthError,
     BackendError,
@@ -61,19 +61,21 @@ class Scheduler:
 
     ``emit`` receives every JobChanged, OutputSaved and Notice, on the event loop.
     ``batch_ids``, when given, limits the scheduler to those batches (the command line runs
-    only the batches it created).
+    only the batches it created). ``webhook_url_for(job)``, when given, is asked for the
+    webhook URL of each submission just before it is sent.
     """
 
     def __init__(
         self,
         store: Store,
-        client: CmfyCloudClient,
+        client: Backend,
         downloader: Downloader,
         emit: Callable[[EngineEvent], None],
         *,
         connection: str,
         options: SchedulerOptions | None = None,
         batch_ids: set[int] | None = None,
+        webhook_url_for: Callable[[Job], str | None] | None = None,
     ) -> None:
         self._store = store
         self._client = client
@@ -82,6 +84,10 @@ class Scheduler:
         self._options = options or SchedulerOptions()
         self._connection = connection
         self._batch_ids = batch_ids
+        self._webhook_url_for = webhook_url_for
+        # Jobs whose earlier submission may have reached the server (a retry, or a job found
+        # mid-submission at start-up): a backend without de-duplication looks them up first.
+        self._maybe_sent: set[int] = set()
         self._order = CacheAwareOrder(enabled=self._options.cache_aware)
         self._failures_in_row: dict[int, int] = {}
         self._wakeup = asyncio.Event()
@@ -195,6 +201,8 @@ class Scheduler:
             remote_started_at=None,
             remote_completed_at=None,
             execution_time_ms=None,
+            webhook_token=None,
+            error_details=None,
         )
         self.wake()
 
@@ -249,13 +257,14 @@ class Scheduler:
                     **times,
                 )
                 self.wake()
-                self._spawn(self._download(job, remote.images), f"download-{job_id}")
+                self._spawn(self._download(job, remote), f"download-{job_id}")
             case "failed":
                 self._finish_in_flight(
                     job,
                     JobStatus.FAILED,
                     error_code=remote.error_code or "execution_error",
                     error_message=remote.error_message or "The job failed on the server.",
+                    error_details=remote.error_details,
                     execution_time_ms=remote.execution_time_ms,
                     **times,
                 )
@@ -282,6 +291,9 @@ class Scheduler:
                 self._in_flight.add(job.id)
                 self._spawn(self._submit(job), f"submit-{job.id}")
 
+    def set_webhook_url_for(self, webhook_url_for: Callable[[Job], str | None] | None) -> None:
+        self._webhook_url_for = webhook_url_for
+
     def _next_queued(self) -> Job | None:
         candidates = self._store.queued_candidates(self._connection, self._batch_ids)
         chosen = self._order.choose(candidates)
@@ -290,12 +302,17 @@ class Scheduler:
     async def _submit(self, job: Job) -> None:
         attempts = job.attempts
         rate_limited = 0
+        webhook_url = self._webhook_url_for(job) if self._webhook_url_for else None
         while True:
             try:
                 # One submission on the wire at a time, so the service queues jobs in the
                 # order chosen here (priority first) rather than in the order they arrive.
                 async with self._submit_lock:
-                    result = await self._client.submit(job.prompt, job.idempotency_key)
+                    resubmission = job.id in self._maybe_sent
+                    self._maybe_sent.add(job.id)
+                    result = await self._client.submit(
+                        job.prompt, job.idempotency_key, webhook_url, resubmission=resubmission
+                    )
             except RateLimitError as exc:
                 rate_limited += 1
                 if rate_limited >= self._options.rate_limit_waits:
@@ -347,9 +364,13 @@ class Scheduler:
                     error_code=exc.code or type(exc).__name__,
                     error_message=exc.message,
                     error_request_id=exc.request_id,
+                    error_details=_details_text(exc.details),
                 )
                 return
             break
+        self._maybe_sent.discard(job.id)
+        for warning in result.warnings:
+            self._emit(Notice(NoticeLevel.WARNING, f"Job {job.id}: {warning}", job.id))
 
         status = JobStatus.RUNNING if result.status == "running" else JobStatus.SUBMITTED
         job = self._change(
@@ -369,6 +390,7 @@ class Scheduler:
         wait = exc.retry_after or 2.0
         log.info("Job %d: %s; submitting again in %.1f s with the same key", job.id, exc.code, wait)
         self._in_flight.discard(job.id)
+        self._maybe_sent.discard(job.id)
         self._change(job.id, JobStatus.QUEUED, attempts=max(0, job.attempts - 1))
         self._hold_until = max(self._hold_until, time.monotonic() + wait)
         self.wake()
@@ -390,7 +412,8 @@ class Scheduler:
 
     # Downloads ---------------------------------------------------------------------------
 
-    async def _download(self, job: Job, urls: tuple[str, ...]) -> None:
+    async def _download(self, job: Job, remote: RemoteJob) -> None:
+        urls = remote.images
         folder = Path(self._store.get_batch(job.batch_id).output_dir)
         errors: list[str] = []
         for index, url in enumerate(urls):
@@ -417,7 +440,7 @@ class Scheduler:
                 job.id,
                 JobStatus.PARTIAL,
                 finished_at=now,
-                error_message="The service reported the job completed but listed no images.",
+                error_message="The service reported the job completed but listed no outputs.",
             )
         elif len(errors) == len(urls):
             self._change(
@@ -434,13 +457,23 @@ class Scheduler:
                 finished_at=now,
                 error_message=f"{len(errors)} of {len(urls)} outputs failed: {errors[0]}",
             )
+        elif remote.missing_outputs:
+            self._change(
+                job.id,
+                JobStatus.PARTIAL,
+                finished_at=now,
+                error_message="Some output nodes produced nothing: "
+                + "; ".join(remote.missing_outputs),
+            )
         else:
             self._change(job.id, JobStatus.SUCCEEDED, finished_at=now)
 
     async def _download_one(self, url: str, folder: Path, name: str) -> SavedFile:
         for attempt in range(1, self._options.download_attempts + 1):
             try:
-                return await self._downloader.download(url, folder, name)
+                return await self._downloader.download(
+                    url, folder, name, headers=self._client.download_headers(url)
+                )
             except DownloadError:
                 if attempt == self._options.download_attempts:
                     raise
@@ -459,6 +492,7 @@ class Scheduler:
             if job.status is JobStatus.SUBMITTING:
                 # Unknown whether the request arrived: submitting again with the stored key
                 # returns the job the service already has, or creates it once.
+                self._maybe_sent.add(job.id)
                 self._change(job.id, JobStatus.QUEUED, attempts=max(0, job.attempts - 1))
             elif job.status is JobStatus.DOWNLOADING and job.remote_id:
                 self._spawn(self._resume_download(job), f"resume-{job.id}")
@@ -480,7 +514,7 @@ class Scheduler:
                 error_message=str(exc),
             )
             return
-        await self._download(job, remote.images)
+        await self._download(job, remote)
 
     # Helpers -----------------------------------------------------------------------------
 
@@ -549,3 +583,12 @@ class Scheduler:
 
     def _call_later(self, delay: float, callback: Callable[[], None]) -> None:
         asyncio.get_running_loop().call_later(delay, callback)
+
+
+def _details_text(details: object) -> str | None:
+    """Return an error's details as text for the job's record, or None when there are none."""
+    if details is None or details == {} or details == []:
+        return None
+    if isinstance(details, str):
+        return details
+    return json.dumps(details, indent=2, sort_keys=True, default=str)
