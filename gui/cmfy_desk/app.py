@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cmfy_desk.backends.base import RemoteJob
-from cmfy_desk.backends.cmfy_cloud import DEFAULT_BASE_URL, CmfyCloudClient
+from cmfy_desk.backends.cmfy_cloud import CmfyCloudClient
 from cmfy_desk.backends.limits import PLANS, Limits
 from cmfy_desk.bridge.poller import Poller
+from cmfy_desk.connections import ConnectionConfig
 from cmfy_desk.outputs.download import Downloader
 from cmfy_desk.outputs.grid import assemble_grid
 from cmfy_desk.outputs.naming import batch_folder_name
@@ -40,25 +41,9 @@ from cmfy_desk.workflows.preflight import PreflightReport, check_graph
 log = logging.getLogger(__name__)
 
 SANDBOX_CONNECTION = "sandbox"
+
+__all__ = ["SANDBOX_CONNECTION", "ConnectionConfig", "Engine", "EngineError"]
 GRID_TIMEOUT = 60.0  # seconds a shutdown waits for a grid image being assembled
-
-
-@dataclass(frozen=True)
-class ConnectionConfig:
-    """Connection settings. The kind "sandbox" starts the built-in sandbox on a loopback port."""
-
-    kind: str = SANDBOX_CONNECTION
-    base_url: str = DEFAULT_BASE_URL
-    api_key: str | None = None
-    plan: str = "free"
-    sandbox_speed: float = 5.0
-    # A saved GET /object_info response to convert and check workflows with; empty uses the
-    # bundled definitions of ComfyUI's core nodes.
-    definitions_file: str = ""
-
-    @property
-    def label(self) -> str:
-        return SANDBOX_CONNECTION if self.kind == SANDBOX_CONNECTION else self.base_url
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,11 @@ class AppPaths:
     thumbnail_dir: Path
     default_output_dir: Path
 
+    @property
+    def connections_file(self) -> Path:
+        """The saved connections, beside the settings."""
+        return self.settings_file.with_name("connections.json")
+
 
 def resolve_paths(data_dir: Path | None = None) -> AppPaths:
     """Return the app's paths and create their folders.

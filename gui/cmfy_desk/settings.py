@@ -38,7 +38,7 @@ SETTINGS: tuple[Setting, ...] = (
         "connection.kind",
         str,
         "sandbox",
-        "Where jobs run: the built-in sandbox or cmfy.cloud",
+        "Where jobs run by default: the built-in sandbox or cmfy.cloud",
         choices=("sandbox", "cmfy"),
     ),
     Setting(
@@ -120,6 +120,28 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Node definitions for converting editor-format workflows: a saved GET /object_info "
         "response of your ComfyUI server; empty uses ComfyUI 0.8.0's core nodes, bundled",
+    ),
+    Setting(
+        "connection.status_mode",
+        str,
+        "auto",
+        "How job status arrives: webhooks through your tunnel, polling, or webhooks when a "
+        "public base URL is set",
+        choices=("auto", "webhook", "poll"),
+    ),
+    Setting(
+        "connection.public_base_url",
+        str,
+        "",
+        "Public HTTPS address of your tunnel (cloudflared, ngrok...) to the webhook receiver",
+    ),
+    Setting(
+        "webhooks.port",
+        int,
+        8765,
+        "Loopback port of the webhook receiver, where your tunnel forwards; 0 picks a free port",
+        minimum=0,
+        maximum=65535,
     ),
     Setting("window.geometry", str, "", "Saved main window geometry (Qt's saveGeometry, base64)"),
     Setting("window.state", str, "", "Saved main window layout (Qt's saveState, base64)"),

@@ -1,38 +1,61 @@
-"""The connection and output folder that the settings describe, as the engine takes them."""
+"""The connections and output folder that the settings describe, as the engine takes them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from cmfy_desk.app import SANDBOX_CONNECTION, ConnectionConfig
+from cmfy_desk.connections import LEGACY_KEY_ACCOUNT, ConnectionList, with_secret
 from cmfy_desk.keystore import ApiKeyStore
 from cmfy_desk.settings import Settings
 
-API_KEY_ACCOUNT = "cmfy"
+API_KEY_ACCOUNT = LEGACY_KEY_ACCOUNT
 
 
 def connection_from_settings(
     settings: Settings, keystore: ApiKeyStore, *, force_sandbox: bool = False
 ) -> ConnectionConfig:
-    """Build the connection from the settings, with the cmfy.cloud key from the keyring.
+    """Build the default connection from the settings, with the cmfy.cloud key from the
+    keyring.
 
     ``force_sandbox`` (demo mode) selects the built-in sandbox regardless of the settings.
     """
     plan = str(settings.get("sandbox.plan"))
     definitions_file = str(settings.get("workflows.definitions_file")).strip()
+    status_mode = str(settings.get("connection.status_mode"))
     if force_sandbox or settings.get("connection.kind") == SANDBOX_CONNECTION:
         return ConnectionConfig(
             kind=SANDBOX_CONNECTION,
             plan=plan,
             sandbox_speed=float(settings.get("sandbox.speed")),
             definitions_file=definitions_file,
+            status_mode=status_mode,
         )
     return ConnectionConfig(
         kind="cmfy",
         base_url=str(settings.get("connection.base_url")),
         api_key=keystore.get(API_KEY_ACCOUNT),
         definitions_file=definitions_file,
+        status_mode=status_mode,
+        public_base_url=str(settings.get("connection.public_base_url")).strip(),
     )
+
+
+def connections_file(settings: Settings) -> Path:
+    return settings.path.with_name("connections.json")
+
+
+def saved_connections(settings: Settings, keystore: ApiKeyStore) -> list[ConnectionConfig]:
+    """The named connections saved beside the settings, each with its secret."""
+    saved = ConnectionList.load(connections_file(settings))
+    return [with_secret(config, keystore) for config in saved.connections]
+
+
+def webhook_port(settings: Settings, connections: list[ConnectionConfig]) -> int:
+    """The receiver's port: the configured one when a tunnel forwards to it, else any."""
+    if any(config.public_base_url for config in connections):
+        return int(settings.get("webhooks.port"))
+    return 0
 
 
 def output_root_from_settings(settings: Settings, default_output_dir: Path) -> Path:
