@@ -9,6 +9,7 @@ already has instead of creating a second one.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import random
@@ -303,16 +304,28 @@ class Scheduler:
         attempts = job.attempts
         rate_limited = 0
         webhook_url = self._webhook_url_for(job) if self._webhook_url_for else None
+        prompt: dict[str, Any] | None = None
         while True:
             try:
+                if prompt is None:
+                    prompt = await self._with_uploads(job)
                 # One submission on the wire at a time, so the service queues jobs in the
                 # order chosen here (priority first) rather than in the order they arrive.
                 async with self._submit_lock:
                     resubmission = job.id in self._maybe_sent
                     self._maybe_sent.add(job.id)
                     result = await self._client.submit(
-                        job.prompt, job.idempotency_key, webhook_url, resubmission=resubmission
+                        prompt, job.idempotency_key, webhook_url, resubmission=resubmission
                     )
+            except OSError as exc:
+                self._finish_in_flight(
+                    job,
+                    JobStatus.FAILED,
+                    error_code="input_unreadable",
+                    error_message=f"The input image {job.parameters.get('image')} cannot be "
+                    f"read ({exc.strerror or exc}). Put the file back and retry the job.",
+                )
+                return
             except RateLimitError as exc:
                 rate_limited += 1
                 if rate_limited >= self._options.rate_limit_waits:
@@ -385,6 +398,22 @@ class Scheduler:
             await self._cancel_remote(job)
         elif result.replayed and result.status in ("completed", "failed", "cancelled"):
             self.apply_remote(job.id, await self._client.status(result.job_id))
+
+    async def _with_uploads(self, job: Job) -> dict[str, Any]:
+        """Return the job's prompt, with its input image uploaded first when the backend takes
+        uploads (a ComfyUI server): the LoadImage input then names the file as stored there."""
+        image = job.parameters.get("image")
+        upload = getattr(self._client, "upload_image", None)
+        if not isinstance(image, str) or upload is None:
+            return job.prompt
+        path = Path(image)
+        stored_name = await upload(path)
+        prompt = copy.deepcopy(job.prompt)
+        for node in prompt.values():
+            inputs = node.get("inputs") if isinstance(node, dict) else None
+            if isinstance(inputs, dict) and inputs.get("image") == path.name:
+                inputs["image"] = stored_name
+        return prompt
 
     def _requeue_after_limit(self, job: Job, exc: BackendError) -> None:
         wait = exc.retry_after or 2.0

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import platform
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QCoreApplication, Qt, qVersion
@@ -36,6 +38,10 @@ from cmfy_desk.ui.connection import API_KEY_ACCOUNT
 
 log = logging.getLogger(__name__)
 
+# Checks a tunnel's public address and returns what happened, in words.
+TunnelTester = Callable[[str], Coroutine[Any, Any, str]]
+Spawn = Callable[[Coroutine[Any, Any, None], str], None]
+
 
 class SettingsDialog(QDialog):
     """Edits the connection, the API key (kept in the OS keyring), the output folder, the
@@ -48,12 +54,17 @@ class SettingsDialog(QDialog):
         keystore: ApiKeyStore,
         default_output_dir: Path,
         parent: QWidget | None = None,
+        *,
+        test_tunnel: TunnelTester | None = None,
+        spawn: Spawn | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Settings"))
         self.setMinimumWidth(560)
         self._settings = settings
         self._keystore = keystore
+        self._test_tunnel = test_tunnel
+        self._spawn = spawn
         # The one-time message that the key is kept for this session only, set on accept.
         self.key_notice: str | None = None
 
@@ -99,6 +110,7 @@ class SettingsDialog(QDialog):
         )
 
         queue_group = self._build_queue_group(settings)
+        status_group = self._build_status_group(settings)
 
         self._error = QLabel()
         self._error.setStyleSheet("color: #c62828")
@@ -121,11 +133,78 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(status_group)
         layout.addWidget(queue_group)
         layout.addWidget(self._error)
         layout.addWidget(buttons)
         self._update_enabled()
         self._folder_dialog: QFileDialog | None = None
+
+    def _build_status_group(self, settings: Settings) -> QGroupBox:
+        self.status_mode = QComboBox()
+        self.status_mode.addItem(self.tr("Webhooks when a tunnel is set, else polling"), "auto")
+        self.status_mode.addItem(self.tr("Webhooks through my tunnel"), "webhook")
+        self.status_mode.addItem(self.tr("Polling"), "poll")
+        self.status_mode.setCurrentIndex(
+            max(self.status_mode.findData(settings.get("connection.status_mode")), 0)
+        )
+        self.public_url = QLineEdit(str(settings.get("connection.public_base_url")))
+        self.public_url.setPlaceholderText(self.tr("https://your-tunnel.example"))
+        self.webhook_port = QSpinBox()
+        self.webhook_port.setRange(0, 65535)
+        self.webhook_port.setSpecialValueText(self.tr("Any free port"))
+        self.webhook_port.setValue(int(settings.get("webhooks.port")))
+        self.test_tunnel_button = QPushButton(self.tr("Test"))
+        self.test_tunnel_button.setToolTip(
+            self.tr("Send a request through the public address and time its arrival here")
+        )
+        self.test_tunnel_button.clicked.connect(self._start_tunnel_test)
+        self.test_tunnel_button.setEnabled(self._test_tunnel is not None)
+        self.tunnel_result = QLabel()
+        self.tunnel_result.setWordWrap(True)
+        self.tunnel_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        url_row = QHBoxLayout()
+        url_row.addWidget(self.public_url, 1)
+        url_row.addWidget(self.test_tunnel_button)
+        explanation = QLabel(self._tunnel_explanation(self.webhook_port.value()))
+        explanation.setWordWrap(True)
+        explanation.setEnabled(False)
+        self.webhook_port.valueChanged.connect(
+            lambda port: explanation.setText(self._tunnel_explanation(port))
+        )
+        form = QFormLayout()
+        form.addRow(explanation)
+        form.addRow(self.tr("Job status:"), self.status_mode)
+        form.addRow(self.tr("Public base URL:"), url_row)
+        form.addRow(self.tr("Receiver port:"), self.webhook_port)
+        form.addRow(self.tunnel_result)
+        group = QGroupBox(self.tr("Job status (cmfy.cloud)"))
+        group.setLayout(form)
+        return group
+
+    def _tunnel_explanation(self, port: int) -> str:
+        return self.tr(
+            "cmfy.cloud reports finished jobs only to a public HTTPS address, which a desktop "
+            "does not have. Run a tunnel (cloudflared, ngrok, Tailscale Funnel) that forwards "
+            "to http://127.0.0.1:{port} and enter its public address here; without one, "
+            "Cmfy Desk polls."
+        ).format(port=port or self.tr("PORT"))
+
+    def _start_tunnel_test(self) -> None:
+        url = self.public_url.text().strip()
+        if not url or self._test_tunnel is None or self._spawn is None:
+            self.tunnel_result.setText(self.tr("Enter the public base URL of your tunnel first."))
+            return
+        self.test_tunnel_button.setEnabled(False)
+        self.tunnel_result.setText(self.tr("Sending a request through {url}…").format(url=url))
+        self._spawn(self._run_tunnel_test(url), self.tr("Testing the tunnel"))
+
+    async def _run_tunnel_test(self, url: str) -> None:
+        assert self._test_tunnel is not None
+        try:
+            self.tunnel_result.setText(await self._test_tunnel(url))
+        finally:
+            self.test_tunnel_button.setEnabled(True)
 
     def _build_queue_group(self, settings: Settings) -> QGroupBox:
         self.max_running = QSpinBox()
@@ -189,6 +268,15 @@ class SettingsDialog(QDialog):
         kind = str(self.connection.currentData())
         base_url = self.base_url.text().strip().rstrip("/")
         key = self.api_key.text()
+        public_url = self.public_url.text().strip()
+        if public_url and not public_url.startswith(("https://", "http://")):
+            return self.tr(
+                "The public base URL must start with https://, the address your tunnel gives."
+            )
+        if self.status_mode.currentData() == "webhook" and not public_url and kind == "cmfy":
+            return self.tr(
+                "Webhooks need the public base URL of your tunnel. Enter it, or choose polling."
+            )
         if kind == "cmfy":
             if not base_url.startswith(("https://", "http://")):
                 return self.tr(
@@ -213,6 +301,9 @@ class SettingsDialog(QDialog):
             self._settings.set("queue.start_paused", self.start_paused.isChecked())
             self._settings.set("queue.failures_before_pause", self.failures_before_pause.value())
             self._settings.set("queue.cache_aware", self.cache_aware.isChecked())
+            self._settings.set("connection.status_mode", str(self.status_mode.currentData()))
+            self._settings.set("connection.public_base_url", self.public_url.text().strip())
+            self._settings.set("webhooks.port", self.webhook_port.value())
         except ValueError as exc:
             return str(exc)
         try:
