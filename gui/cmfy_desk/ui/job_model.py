@@ -22,13 +22,15 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 
+from cmfy_desk.bridge.events import JobProgress
 from cmfy_desk.store import Batch, Job, JobStatus
 from cmfy_desk.ui.model_sets import ModelSet
 from cmfy_desk.workflows.graph import model_urls
 
-# The service reports no per-step progress, so a job's progress is the stage it has reached.
-# A running job shows a bar half full. Failed, cancelled and lost jobs have no entry and show
-# no bar, because a full bar would read as success.
+# cmfy.cloud reports no per-step progress, so a job's progress is the stage it has reached,
+# and a running job shows a bar half full until the server reports steps (see LIVE_STATUSES).
+# Failed, cancelled and lost jobs have no entry and show no bar, because a full bar would read
+# as success.
 STAGE_PROGRESS: dict[JobStatus, int] = {
     JobStatus.DRAFT: 0,
     JobStatus.QUEUED: 0,
@@ -68,6 +70,18 @@ JOB_IDS_MIME_TYPE = "application/x-cmfy-desk-job-ids"
 _ACTIVE_STATUSES = frozenset(
     {JobStatus.SUBMITTING, JobStatus.SUBMITTED, JobStatus.RUNNING, JobStatus.DOWNLOADING}
 )
+
+# Jobs whose JobProgress events the table shows. A server may report steps just before the
+# status change to RUNNING arrives, so SUBMITTED counts too. A job that moves to any other
+# status drops its progress, and later events for it are ignored.
+LIVE_STATUSES = frozenset({JobStatus.SUBMITTED, JobStatus.RUNNING})
+
+# The roles that change when only a job's live progress changes.
+PROGRESS_ROLES = [
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.ToolTipRole,
+    PROGRESS_ROLE,
+]
 
 SortKey = tuple[int, float, float, int]
 
@@ -123,8 +137,10 @@ def _header_tooltip(column: Column) -> str | None:
         case Column.PROGRESS:
             return QCoreApplication.translate(
                 "JobTableModel",
-                "Progress by stage (queued, submitted, running, downloading, done): the service "
-                "reports no per-step progress. Failed, cancelled and lost jobs show no bar.",
+                "Progress by stage (queued, submitted, running, downloading, done). While a "
+                "job runs on a server that reports its steps, such as a ComfyUI server, the bar "
+                "shows the share of the workflow done and the current node. Failed, cancelled "
+                "and lost jobs show no bar.",
             )
         case Column.PRIORITY:
             return QCoreApplication.translate(
@@ -162,6 +178,43 @@ def status_text(status: JobStatus) -> str:
     return texts[status]
 
 
+def node_name(progress: JobProgress) -> str:
+    """Return the name of the node a progress event reports: its class, or its id."""
+    if progress.node_class:
+        return progress.node_class
+    return QCoreApplication.translate("JobTableModel", "node {id}").format(id=progress.node_id)
+
+
+def progress_label(progress: JobProgress) -> str:
+    """Return the short text of a live progress bar, such as "KSampler 12/20"."""
+    if progress.maximum > 0:
+        return f"{node_name(progress)} {progress.value}/{progress.maximum}"
+    return node_name(progress)
+
+
+def progress_summary(progress: JobProgress) -> str:
+    """Return a sentence about a job's live progress: node, step, nodes done and percentage."""
+    if progress.maximum > 0:
+        node = QCoreApplication.translate(
+            "JobTableModel", "Node {id} ({node}), step {value} of {maximum}."
+        )
+    else:
+        node = QCoreApplication.translate("JobTableModel", "Node {id} ({node}).")
+    share = QCoreApplication.translate(
+        "JobTableModel", "{done} of {total} nodes done, {percent} % of the workflow."
+    )
+    values = {
+        "id": progress.node_id,
+        "node": node_name(progress),
+        "value": progress.value,
+        "maximum": progress.maximum,
+        "done": progress.nodes_done,
+        "total": progress.nodes_total,
+        "percent": round(progress.overall * 100),
+    }
+    return f"{node.format(**values)} {share.format(**values)}"
+
+
 def _local_time(timestamp: float | None) -> str:
     if timestamp is None:
         return ""
@@ -196,6 +249,8 @@ class JobTableModel(QAbstractTableModel):
         self._batches: dict[int, Batch] = {}
         self._icons: dict[JobStatus, QIcon] = {}
         self._model_sets: dict[str, ModelSet] = {}
+        # The latest JobProgress of each job in LIVE_STATUSES that reported one.
+        self._progress: dict[int, JobProgress] = {}
         self._drag_token = f"{os.getpid()}:{id(self)}"
         if jobs:
             self._set_jobs(jobs)
@@ -207,6 +262,7 @@ class JobTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._set_jobs(jobs)
         self._batches.clear()
+        self._progress.clear()
         self.endResetModel()
 
     def update_job(self, job: Job) -> None:
@@ -221,7 +277,20 @@ class JobTableModel(QAbstractTableModel):
             row = self._move(row, key)
         self._jobs[row] = job
         self._track_finish(job)
+        if job.status not in LIVE_STATUSES:
+            self._progress.pop(job.id, None)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1), [])
+
+    def update_progress(self, progress: JobProgress) -> None:
+        """Show the live progress of a job, repainting its Progress cell only. Events for jobs
+        that are not in the table or not in LIVE_STATUSES are ignored, such as one that arrives
+        after its job ended."""
+        row = self._rows.get(progress.job_id)
+        if row is None or self._jobs[row].status not in LIVE_STATUSES:
+            return
+        self._progress[progress.job_id] = progress
+        cell = self.index(row, Column.PROGRESS)
+        self.dataChanged.emit(cell, cell, PROGRESS_ROLES)
 
     def refresh_batches(self) -> None:
         """Forget the cached batches and repaint every row, as after a batch was paused or
@@ -296,6 +365,10 @@ class JobTableModel(QAbstractTableModel):
 
     def jobs(self) -> list[Job]:
         return list(self._jobs)
+
+    def progress(self, job_id: int) -> JobProgress | None:
+        """Return the latest live progress of a job, or None when it reported none."""
+        return self._progress.get(job_id)
 
     def batch_finished(self, batch_id: int) -> bool:
         """Return whether every job of the batch shown in the table is in a final state."""
@@ -432,6 +505,9 @@ class JobTableModel(QAbstractTableModel):
             case Qt.ItemDataRole.ToolTipRole:
                 if column is Column.MODELS:
                     return self._models_tooltip(job)
+                progress = self._progress.get(job.id)
+                if column is Column.PROGRESS and progress is not None:
+                    return progress_summary(progress)
                 return self._tooltip(job)
             case Qt.ItemDataRole.DecorationRole:
                 if column is Column.STATUS:
@@ -452,6 +528,9 @@ class JobTableModel(QAbstractTableModel):
                     )
                 return None
         if role == PROGRESS_ROLE:
+            progress = self._progress.get(job.id)
+            if progress is not None:
+                return round(progress.overall * 100)
             return STAGE_PROGRESS.get(job.status)
         if role == JOB_ROLE:
             return job
@@ -495,6 +574,9 @@ class JobTableModel(QAbstractTableModel):
                     return ""
                 return str(job.queue_position)
             case Column.PROGRESS:
+                live = self._progress.get(job.id)
+                if live is not None:
+                    return progress_label(live)
                 progress = STAGE_PROGRESS.get(job.status)
                 return "" if progress is None else f"{progress} %"
             case Column.SUBMITTED:

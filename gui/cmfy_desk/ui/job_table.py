@@ -33,7 +33,8 @@ COLUMN_WIDTHS = {
     Column.STATUS: 135,
     Column.PRIORITY: 60,
     Column.QUEUE_POSITION: 110,
-    Column.PROGRESS: 120,
+    # Fits a live progress text such as "KSampler 12/20".
+    Column.PROGRESS: 150,
     Column.SUBMITTED: 80,
     Column.STARTED: 80,
     Column.FINISHED: 80,
@@ -41,8 +42,8 @@ COLUMN_WIDTHS = {
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Draws the Progress column as a progress bar filled to the job's stage, and nothing for
-    jobs that failed, were cancelled or were lost."""
+    """Draws the Progress column as a progress bar filled to the job's live progress or its
+    stage, and nothing for jobs that failed, were cancelled or were lost."""
 
     def paint(
         self,

@@ -1,9 +1,21 @@
-"""The top half of the window: the job table, or a hint while the queue is empty."""
+"""The top half of the window: the job table, or a hint while the queue is empty, beside the
+job details panel."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+# The width of the details panel beside the job table at first start, in pixels.
+DETAILS_WIDTH = 360
 
 
 class QueueArea(QStackedWidget):
@@ -11,9 +23,11 @@ class QueueArea(QStackedWidget):
 
     In demo mode the empty state offers to run the sample workflows
     (``runSamplesRequested``). Otherwise it explains how to add workflows.
+    ``emptyChanged(bool)`` is emitted when the area switches between the two.
     """
 
     runSamplesRequested = Signal()
+    emptyChanged = Signal(bool)
 
     def __init__(self, table: QWidget, demo: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,7 +79,31 @@ class QueueArea(QStackedWidget):
         self.table = table
         self.addWidget(self.empty_page)
         self.addWidget(table)
-        self.set_empty(True)
+        self.setCurrentWidget(self.empty_page)
+
+    def is_empty(self) -> bool:
+        return self.currentWidget() is self.empty_page
 
     def set_empty(self, empty: bool) -> None:
+        if empty == self.is_empty():
+            return
         self.setCurrentWidget(self.empty_page if empty else self.table)
+        self.emptyChanged.emit(empty)
+
+
+class QueueSplitter(QSplitter):
+    """The queue area on the left and ``details`` on the right, in a splitter that can fold
+    the details away. The details are hidden while the queue is empty, because no job can be
+    selected then."""
+
+    def __init__(self, area: QueueArea, details: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setObjectName("queue_splitter")
+        self.addWidget(area)
+        self.addWidget(details)
+        self.setStretchFactor(0, 1)
+        self.setStretchFactor(1, 0)
+        self.setCollapsible(0, False)
+        self.setSizes([3 * DETAILS_WIDTH, DETAILS_WIDTH])
+        details.setHidden(area.is_empty())
+        area.emptyChanged.connect(details.setHidden)
