@@ -1,14 +1,21 @@
 """Build Cmfy Desk's packages for the current system into a dist folder.
 
-    python packaging/build.py [--deb] [--tar] [--out dist] [--keep-unused]
+    python packaging/build.py [--folder | --tar --deb | --installer | --dmg] [--out dist]
+                              [--work build/packaging] [--keep-unused]
 
-Every system gets the PyInstaller one-folder build, ``<out>/cmfy-desk/``. Linux also gets
-``cmfy-desk-<version>-linux-x86_64.tar.gz`` and ``cmfy-desk_<version>_amd64.deb`` (both unless
---deb or --tar picks one). The Windows installer and the macOS .dmg are not written yet.
+Every system gets the PyInstaller one-folder build, ``<out>/cmfy-desk/``, and then, unless
+--folder or one of the package options picks what to build:
+
+- Linux: ``cmfy-desk-<version>-linux-x86_64.tar.gz`` and ``cmfy-desk_<version>_amd64.deb``
+  (needs dpkg-deb).
+- Windows: ``cmfy-desk-<version>-windows-x64-setup.exe``, compiled from windows/cmfy-desk.iss
+  by Inno Setup's ISCC (6.6 or later, on PATH or in its default folder).
+- macOS: ``Cmfy Desk.app`` (made by the spec's BUNDLE step) and
+  ``cmfy-desk-<version>-macos-<machine>.dmg`` (hdiutil).
 
 Run it with a Python that has the project's dependencies and PyInstaller
-(``pip install . pyinstaller``); the .deb also needs dpkg-deb. The version comes from
-``cmfy_desk.__version__``.
+(``pip install . pyinstaller``). The version comes from ``cmfy_desk.__version__``. Exit
+status: 0 built, 1 a step failed, 2 a tool is missing (the message says how to get it).
 """
 
 from __future__ import annotations
@@ -25,7 +32,18 @@ import tarfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGING = Path(__file__).resolve().parent
+# The recipe modules beside this script are imported by name, also when a test loads this file
+# by its path.
+if str(PACKAGING) not in sys.path:
+    sys.path.insert(0, str(PACKAGING))
+
+import macos_bundle  # noqa: E402
+import windows_installer  # noqa: E402
+from app_icons import render_icon_png, write_icns, write_ico  # noqa: E402
+from recipe_errors import BuildError, MissingToolError  # noqa: E402
+
+ROOT = PACKAGING.parent
 SPEC = ROOT / "packaging" / "cmfy-desk.spec"
 ICON_SVG = ROOT / "resources" / "icons" / "cmfy-desk.svg"
 
@@ -66,13 +84,9 @@ EXIT_OK = 0
 EXIT_BUILD_FAILED = 1
 EXIT_MISSING_TOOL = 2
 
-
-class BuildError(Exception):
-    """A build step failed; the message names the step and the fix."""
-
-
-class MissingToolError(BuildError):
-    """PyInstaller or dpkg-deb is not installed."""
+# The packages each system builds besides the one-folder build, by build.py's option names.
+SYSTEM_PACKAGES = {"linux": ("tar", "deb"), "win32": ("installer",), "darwin": ("dmg",)}
+SYSTEM_NAMES = {"linux": "Linux", "win32": "Windows", "darwin": "macOS"}
 
 
 # Project facts ------------------------------------------------------------------------------
@@ -202,28 +216,6 @@ def glibc_version() -> str | None:
     return version if name == "glibc" and version else None
 
 
-def render_icon_png(svg: Path, size: int, target: Path) -> None:
-    """Render ``svg`` into a ``size`` x ``size`` PNG with Qt's SVG renderer."""
-    # Painting on a QImage needs no QGuiApplication (the icon has no text, so no fonts), so
-    # this works on a build machine without a display and inside a test process alike.
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QImage, QPainter
-    from PySide6.QtSvg import QSvgRenderer
-
-    renderer = QSvgRenderer(str(svg))
-    if not renderer.isValid():
-        raise BuildError(f"Qt cannot read the icon {svg}")
-    image = QImage(size, size, QImage.Format.Format_ARGB32)
-    image.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(image)
-    renderer.render(painter)
-    painter.end()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # The format follows from the ".png" suffix.
-    if not image.save(str(target)):
-        raise BuildError(f"Writing the icon {target} failed")
-
-
 def directory_size(folder: Path) -> int:
     """Return the bytes of the files under ``folder`` (symbolic links not followed)."""
     return sum(
@@ -311,9 +303,12 @@ def require_dpkg_deb() -> str:
 
 
 def run_pyinstaller(
-    out: Path, work: Path, *, keep_unused: bool = False, icon: Path | None = None
+    out: Path, work: Path, *, keep_unused: bool = False, spec_options: list[str] | None = None
 ) -> Path:
-    """Run PyInstaller on the spec; returns the one-folder build ``out/cmfy-desk``."""
+    """Run PyInstaller on the spec; returns the one-folder build ``out/cmfy-desk``.
+
+    ``spec_options`` are passed to the spec after ``--`` (--icon, --info-plist, --version-file).
+    """
     command = [
         sys.executable,
         "-m",
@@ -331,8 +326,7 @@ def run_pyinstaller(
     ]
     if keep_unused:
         command.append("--keep-unused")
-    if icon is not None:
-        command += ["--icon", str(icon)]
+    command += spec_options or []
     print(f"Running {' '.join(command)}", flush=True)
     result = subprocess.run(command, cwd=ROOT, check=False)
     if result.returncode != 0:
@@ -340,8 +334,9 @@ def run_pyinstaller(
             f"PyInstaller failed with exit status {result.returncode}; its output is above"
         )
     app_dir = out / APP_ID
-    if not (app_dir / APP_ID).is_file():
-        raise BuildError(f"PyInstaller finished but {app_dir / APP_ID} is missing")
+    program = app_dir / (f"{APP_ID}.exe" if sys.platform == "win32" else APP_ID)
+    if not program.is_file():
+        raise BuildError(f"PyInstaller finished but {program} is missing")
     return app_dir
 
 
@@ -384,42 +379,91 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
+def current_system(name: str | None = None) -> str:
+    """Return the key of SYSTEM_PACKAGES for ``sys.platform`` (or ``name``)."""
+    name = name or sys.platform
+    return "linux" if name.startswith("linux") else name
+
+
+def packages_to_build(options: argparse.Namespace, system: str) -> set[str]:
+    """Return the package options (tar, deb, installer, dmg) that ``options`` selects on
+    ``system``: the ones named, or all of the system's unless --folder is given."""
+    requested = {name for name in ("tar", "deb", "installer", "dmg") if getattr(options, name)}
+    available = SYSTEM_PACKAGES.get(system, ())
+    for name in sorted(requested - set(available)):
+        builders = [key for key, packages in SYSTEM_PACKAGES.items() if name in packages]
+        raise BuildError(
+            f"--{name} is built on {SYSTEM_NAMES[builders[0]]} only, not on {sys.platform}"
+        )
+    if options.folder:
+        if requested:
+            raise BuildError("--folder builds only the one-folder build; leave out the others")
+        return set()
+    return requested or set(available)
+
+
+def prepare_spec_options(system: str, version: str, work: Path) -> tuple[list[str], Path | None]:
+    """Render the files the spec takes on ``system``: the icon (.ico or .icns), the Windows
+    version resource and the macOS Info.plist. Returns the spec options and the icon."""
+    if system == "win32":
+        icon = write_ico(ICON_SVG, work / f"{APP_ID}.ico", work / "icons")
+        version_file = windows_installer.write_version_info(version, work / "version-info.txt")
+        return ["--icon", str(icon), "--version-file", str(version_file)], icon
+    if system == "darwin":
+        icon = write_icns(ICON_SVG, work / f"{APP_ID}.icns", work / "icons")
+        plist = macos_bundle.write_info_plist(version, work / "Info.plist")
+        return ["--icon", str(icon), "--info-plist", str(plist)], icon
+    return [], None
+
+
 def build(options: argparse.Namespace) -> list[tuple[Path, int]]:
     """Build what ``options`` requests; returns each product with its size in bytes."""
-    on_linux = sys.platform.startswith("linux")
-    want_tar = options.tar or not (options.tar or options.deb)
-    want_deb = options.deb or not (options.tar or options.deb)
-    if not on_linux:
-        if options.tar or options.deb:
-            raise BuildError(f"The .tar.gz and .deb are built on Linux only, not on {sys.platform}")
-        want_tar = want_deb = False
-
+    system = current_system()
+    selected = packages_to_build(options, system)
     require_pyinstaller()
-    if want_deb:
+    if "deb" in selected:
         require_dpkg_deb()
+    if "dmg" in selected:
+        macos_bundle.require_hdiutil()
     version = project_version()
     out = options.out.resolve()
     work = options.work.resolve()
     out.mkdir(parents=True, exist_ok=True)
     products: list[tuple[Path, int]] = []
 
-    icon = None
-    if sys.platform in ("win32", "darwin"):
-        # PyInstaller turns a PNG into the .ico or .icns it needs (with Pillow).
-        icon = work / f"{APP_ID}.png"
-        render_icon_png(ICON_SVG, ICON_PNG_SIZE, icon)
+    spec_options, icon = prepare_spec_options(system, version, work)
     started = time.monotonic()
-    app_dir = run_pyinstaller(out, work / "pyinstaller", keep_unused=options.keep_unused, icon=icon)
+    app_dir = run_pyinstaller(
+        out, work / "pyinstaller", keep_unused=options.keep_unused, spec_options=spec_options
+    )
     print(f"PyInstaller took {time.monotonic() - started:.0f} s", flush=True)
     products.append((app_dir, directory_size(app_dir)))
+    app_bundle = out / macos_bundle.BUNDLE_NAME
+    if system == "darwin":
+        if not (app_bundle / "Contents" / "Info.plist").is_file():
+            raise BuildError(f"PyInstaller finished but {app_bundle} is missing")
+        products.append((app_bundle, directory_size(app_bundle)))
 
-    if want_tar:
+    if "tar" in selected:
         target = build_tar(app_dir, out / tar_name(version), version)
         products.append((target, target.stat().st_size))
-    if want_deb:
+    if "deb" in selected:
         architecture = debian_architecture()
         staging = stage_deb_tree(app_dir, work / "deb", version, architecture)
         target = build_deb(staging, out / deb_name(version, architecture))
+        products.append((target, target.stat().st_size))
+    if "installer" in selected:
+        assert icon is not None
+        iscc = windows_installer.find_iscc()
+        if iscc is None:
+            raise MissingToolError(
+                f"Inno Setup's ISCC.exe is not found, so the installer was not built (the "
+                f"one-folder build is in {app_dir}). {windows_installer.INSTALL_INNO_SETUP}"
+            )
+        target = windows_installer.build_installer(app_dir, out, version, icon, iscc)
+        products.append((target, target.stat().st_size))
+    if "dmg" in selected:
+        target = macos_bundle.build_dmg(app_bundle, out / macos_bundle.dmg_name(version), work)
         products.append((target, target.stat().st_size))
     return products
 
@@ -427,11 +471,23 @@ def build(options: argparse.Namespace) -> list[tuple[Path, int]]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="build.py",
-        description="Build Cmfy Desk for this system: the PyInstaller one-folder build and, on "
-        "Linux, the .tar.gz and .deb (both unless --tar or --deb picks one).",
+        description="Build Cmfy Desk for this system: the PyInstaller one-folder build and "
+        "this system's packages, all of them unless options pick some: the .tar.gz and .deb "
+        "on Linux, the installer on Windows, the .dmg on macOS.",
+    )
+    parser.add_argument(
+        "--folder", action="store_true", help="build only the one-folder build (any system)"
     )
     parser.add_argument("--deb", action="store_true", help="build the .deb (Linux, needs dpkg-deb)")
     parser.add_argument("--tar", action="store_true", help="build the .tar.gz (Linux)")
+    parser.add_argument(
+        "--installer",
+        action="store_true",
+        help="build the setup program (Windows, needs Inno Setup 6.6 or later)",
+    )
+    parser.add_argument(
+        "--dmg", action="store_true", help="build the .dmg around Cmfy Desk.app (macOS)"
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -442,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--work",
         type=Path,
         default=ROOT / "build" / "packaging",
-        help="folder for PyInstaller's work files and the .deb's staging tree "
+        help="folder for PyInstaller's work files, the rendered icons and the staging trees "
         "(default: build/packaging/ of the project)",
     )
     parser.add_argument(

@@ -3,10 +3,13 @@
 # this installs the project and PyInstaller and runs packaging/build.py. Then it unpacks the
 # .tar.gz and the .deb (dpkg -x, never installed) and runs from each: --version, a headless
 # sandbox run of a bundled workflow, and the window's --self-test on Qt's offscreen platform.
+# Last, packaging/screenshots.sh takes the screenshot tour of the unpacked .tar.gz's program
+# under Xvfb in the light and dark themes, into dist/screenshots (SCREENSHOTS=DIR to change).
 #
 # Usage: packaging/ci-check.sh [PYTHON]   (default python3; exit status 0 only if all passed)
-# Takes about a minute on 2 cores when the package index responds quickly. Set KEEP_TMP=1 to
-# keep the temporary folder.
+# Takes about a minute and a half on 2 cores when the package index responds quickly. Needs
+# Debian's xvfb, xauth, libxcb-icccm4 and libxcb-keysyms1 for the screenshots. Set KEEP_TMP=1
+# to keep the temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -101,5 +104,10 @@ if echo "$not_found" | grep -E -q 'lib(Qt6|pyside6|shiboken6|python3)'; then
     fail "the build lacks a library it links"
 fi
 
+echo "== screenshot tour of the built program under Xvfb"
+screenshots="${SCREENSHOTS:-dist/screenshots}"
+packaging/screenshots.sh "$tar_app/cmfy-desk" "$screenshots" ||
+    fail "the screenshot tour failed (its message is above)"
+
 ls -l "$tmp/dist"
-echo "packaging check passed: $(basename "$tarball"), $(basename "$deb")"
+echo "packaging check passed: $(basename "$tarball"), $(basename "$deb"), screenshots in $screenshots"

@@ -51,13 +51,51 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_target_arguments(parser: argparse.ArgumentParser, sandbox_help: str) -> None:
-    """Add --sandbox and --base-url, the two ways a headless command picks its service."""
+    """Add the ways a headless command picks its server, and how job status arrives."""
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--sandbox", action="store_true", help=sandbox_help)
     target.add_argument(
         "--base-url",
         help="API base URL (default: the setting, https://api.cmfy.cloud); the API key comes "
         "from $CMFY_API_KEY or the keyring",
+    )
+    target.add_argument(
+        "--comfyui",
+        metavar="URL",
+        help="run on a ComfyUI server, for example http://127.0.0.1:8188; for a server behind "
+        "an auth proxy add --auth-header NAME and put the header's value in "
+        "$CMFY_COMFYUI_AUTH",
+    )
+    target.add_argument(
+        "--connection",
+        metavar="NAME",
+        help="run on a connection saved in the window (Settings → Connections)",
+    )
+    parser.add_argument(
+        "--auth-header",
+        metavar="NAME",
+        default="",
+        help="with --comfyui: the header that carries $CMFY_COMFYUI_AUTH",
+    )
+    parser.add_argument(
+        "--status",
+        choices=("auto", "webhook", "poll"),
+        default=None,
+        help="how job status arrives from cmfy.cloud or the sandbox: webhooks through "
+        "--public-url (with --sandbox, straight to the local receiver), polling, or webhooks "
+        "when available (default: the connection's choice, else auto)",
+    )
+    parser.add_argument(
+        "--public-url",
+        metavar="URL",
+        default=None,
+        help="the public HTTPS address of your tunnel to the webhook receiver",
+    )
+    parser.add_argument(
+        "--webhook-port",
+        type=int,
+        default=None,
+        help="loopback port of the webhook receiver (default: the setting; 0 picks a free one)",
     )
 
 
@@ -83,6 +121,9 @@ def build_gui_parser() -> argparse.ArgumentParser:
         "built-in sandbox, close the window; exit status 0 if it worked, 1 if not (data in a "
         "temporary folder unless --data-dir is given)",
     )
+    # Hidden: the screenshot tour that packaging/screenshots.sh runs on a built program.
+    parser.add_argument("--tour", type=Path, default=None, metavar="DIR", help=argparse.SUPPRESS)
+    parser.add_argument("--theme", choices=("light", "dark"), default=None, help=argparse.SUPPRESS)
     _add_data_dir(parser)
     parser.add_argument("workflows", nargs="*", type=Path, help="workflow files to add")
     return parser
@@ -264,9 +305,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             faults=options.faults,
             fault_seed=options.fault_seed,
         )
-    options = build_gui_parser().parse_args(args)
+    gui_parser = build_gui_parser()
+    options = gui_parser.parse_args(args)
+    if options.theme is not None and options.tour is None:
+        gui_parser.error("--theme is used only with --tour DIR")
     if options.data_dir is not None:
         os.environ["CMFY_DESK_DATA_DIR"] = str(options.data_dir)
+    if options.tour is not None:
+        from cmfy_desk.ui.tour import run_tour
+
+        return run_tour(options.tour, options.theme or "light", options.data_dir)
     if options.self_test:
         from cmfy_desk.selftest import run_self_test
 

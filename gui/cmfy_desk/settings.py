@@ -143,6 +143,14 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
         maximum=65535,
     ),
+    Setting(
+        "appearance.theme",
+        str,
+        "system",
+        "Colour theme of the window: follow the system's light or dark mode, or always light "
+        "or dark",
+        choices=("system", "light", "dark"),
+    ),
     Setting("window.geometry", str, "", "Saved main window geometry (Qt's saveGeometry, base64)"),
     Setting("window.state", str, "", "Saved main window layout (Qt's saveState, base64)"),
 )

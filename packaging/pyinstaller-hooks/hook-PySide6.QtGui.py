@@ -27,11 +27,21 @@ def _plugin_is_unused(source, unused):
     return names is None or stem in names
 
 
-def hook(hook_api):
-    hiddenimports, binaries, datas = add_qt6_dependencies(__file__)
+def collect_used(hook_api, hook_file):
+    """Collect the Qt module that ``hook_file`` (hook-PySide6.<module>.py) names, without the
+    unused plugins. hook-PySide6.QtNetwork.py calls this too."""
+    hiddenimports, binaries, datas = add_qt6_dependencies(hook_file)
     unused = get_hook_config(hook_api, "cmfy_desk", "unused_qt_plugins") or {}
     kept = [entry for entry in binaries if not _plugin_is_unused(entry[0], unused)]
-    logger.info("cmfy-desk: leaving out %d unused Qt plugins", len(binaries) - len(kept))
+    logger.info(
+        "cmfy-desk: leaving out %d unused Qt plugins of %s",
+        len(binaries) - len(kept),
+        Path(hook_file).stem.removeprefix("hook-"),
+    )
     hook_api.add_imports(*hiddenimports)
     hook_api.add_binaries(kept)
     hook_api.add_datas(datas)
+
+
+def hook(hook_api):
+    collect_used(hook_api, __file__)

@@ -1,0 +1,203 @@
+"""Light and dark colour themes on Qt's Fusion style, chosen by the "appearance.theme" setting.
+
+"system" follows the operating system's colour scheme (``QStyleHints.colorScheme()``, Qt 6.5
+and later) and switches palettes when it changes. "light" and "dark" fix the palette. Fusion is
+used on every system because it draws with the palette alone, so both themes look the same
+everywhere (the native Windows and macOS styles ignore parts of a custom palette).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from cmfy_desk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+THEME_SETTING = "appearance.theme"
+SYSTEM = "system"
+LIGHT = "light"
+DARK = "dark"
+THEMES = (SYSTEM, LIGHT, DARK)
+FUSION_STYLE = "Fusion"
+
+_Role = QPalette.ColorRole
+_Group = QPalette.ColorGroup
+
+# Colours per role. Text, window text and button text have a contrast ratio of at least 7:1
+# with their backgrounds (WCAG's AAA level), selected text, links and placeholder text at least
+# 4.5:1 (AA), and disabled text at least 3:1. tests/test_packaging.py checks these ratios.
+_LIGHT_COLORS: dict[QPalette.ColorRole, str] = {
+    _Role.Window: "#efefef",
+    _Role.WindowText: "#1b1b1b",
+    _Role.Base: "#ffffff",
+    _Role.AlternateBase: "#f4f4f4",
+    _Role.ToolTipBase: "#ffffdc",
+    _Role.ToolTipText: "#1b1b1b",
+    _Role.PlaceholderText: "#6b6b6b",
+    _Role.Text: "#1b1b1b",
+    _Role.Button: "#e8e8e8",
+    _Role.ButtonText: "#1b1b1b",
+    _Role.BrightText: "#ffffff",
+    _Role.Light: "#ffffff",
+    _Role.Midlight: "#d8d8d8",
+    _Role.Mid: "#b8b8b8",
+    _Role.Dark: "#9f9f9f",
+    _Role.Shadow: "#767676",
+    _Role.Highlight: "#1f6fb8",
+    _Role.HighlightedText: "#ffffff",
+    _Role.Link: "#1558a8",
+    _Role.LinkVisited: "#6a3d9a",
+    _Role.Accent: "#1f6fb8",
+}
+_LIGHT_DISABLED: dict[QPalette.ColorRole, str] = {
+    _Role.WindowText: "#7a7a7a",
+    _Role.Text: "#7a7a7a",
+    _Role.ButtonText: "#7a7a7a",
+    _Role.Base: "#f4f4f4",
+    _Role.Highlight: "#a8a8a8",
+}
+_DARK_COLORS: dict[QPalette.ColorRole, str] = {
+    _Role.Window: "#2b2b2b",
+    _Role.WindowText: "#e8e8e8",
+    _Role.Base: "#1f1f1f",
+    _Role.AlternateBase: "#262626",
+    _Role.ToolTipBase: "#3b3b3b",
+    _Role.ToolTipText: "#e8e8e8",
+    _Role.PlaceholderText: "#9a9a9a",
+    _Role.Text: "#e8e8e8",
+    _Role.Button: "#363636",
+    _Role.ButtonText: "#e8e8e8",
+    _Role.BrightText: "#ffffff",
+    _Role.Light: "#4a4a4a",
+    _Role.Midlight: "#3e3e3e",
+    _Role.Mid: "#2f2f2f",
+    _Role.Dark: "#1a1a1a",
+    _Role.Shadow: "#0a0a0a",
+    _Role.Highlight: "#2f74c0",
+    _Role.HighlightedText: "#ffffff",
+    _Role.Link: "#7ab8ff",
+    _Role.LinkVisited: "#c69cf5",
+    _Role.Accent: "#2f74c0",
+}
+_DARK_DISABLED: dict[QPalette.ColorRole, str] = {
+    _Role.WindowText: "#8c8c8c",
+    _Role.Text: "#8c8c8c",
+    _Role.ButtonText: "#8c8c8c",
+    _Role.Base: "#262626",
+    _Role.Button: "#303030",
+    _Role.Highlight: "#4a4a4a",
+}
+
+
+def light_palette() -> QPalette:
+    """Return the light theme's palette."""
+    return _palette(_LIGHT_COLORS, _LIGHT_DISABLED)
+
+
+def dark_palette() -> QPalette:
+    """Return the dark theme's palette."""
+    return _palette(_DARK_COLORS, _DARK_DISABLED)
+
+
+def _palette(
+    colors: dict[QPalette.ColorRole, str], disabled: dict[QPalette.ColorRole, str]
+) -> QPalette:
+    palette = QPalette()
+    for role, color in colors.items():
+        palette.setColor(role, QColor(color))
+    for role, color in disabled.items():
+        palette.setColor(_Group.Disabled, role, QColor(color))
+    return palette
+
+
+def theme_choice(settings: Settings) -> str:
+    """Return the "appearance.theme" setting: system, light or dark, "system" by default.
+
+    The default also applies when this version's settings table does not declare the key, or
+    when the value is not one of the three.
+    """
+    try:
+        value = settings.get(THEME_SETTING)
+    except KeyError:
+        return SYSTEM
+    if value not in THEMES:
+        log.warning("Setting %s is %r, not one of %s; using system", THEME_SETTING, value, THEMES)
+        return SYSTEM
+    return str(value)
+
+
+def resolve_theme(choice: str, scheme: Qt.ColorScheme) -> str:
+    """Return the palette, light or dark, that ``choice`` selects under the system's ``scheme``.
+
+    "system" is dark only when the system reports a dark scheme; an unknown scheme (older
+    systems, Qt's offscreen platform) gives light.
+    """
+    if choice == SYSTEM:
+        return DARK if scheme == Qt.ColorScheme.Dark else LIGHT
+    return DARK if choice == DARK else LIGHT
+
+
+def apply_theme(app: QApplication, choice: str) -> None:
+    """Set Fusion and the palette that ``choice`` (system, light or dark) selects on ``app``.
+
+    With "system", the palette follows the system's colour scheme from now on; a later call
+    with "light" or "dark" stops that. An unknown ``choice`` is logged and treated as
+    "system". Call it again when the setting changes.
+    """
+    if choice not in THEMES:
+        log.warning("Unknown theme %r, expected one of %s; using system", choice, THEMES)
+        choice = SYSTEM
+    follower = app.findChild(_ThemeFollower, _ThemeFollower.OBJECT_NAME)
+    if follower is None:
+        follower = _ThemeFollower(app)
+    follower.follow(choice)
+
+
+def current_theme(app: QApplication) -> str | None:
+    """Return the palette, light or dark, that ``apply_theme`` last set on ``app``, or None."""
+    follower = app.findChild(_ThemeFollower, _ThemeFollower.OBJECT_NAME)
+    return follower.applied if follower is not None else None
+
+
+class _ThemeFollower(QObject):
+    """Owns the theme of one application: one per QApplication, found by its object name, so
+    repeated apply_theme() calls never connect the colour scheme signal twice."""
+
+    OBJECT_NAME = "cmfy-desk-theme"
+
+    def __init__(self, app: QApplication) -> None:
+        super().__init__(app)
+        self.setObjectName(self.OBJECT_NAME)
+        self._app = app
+        self.choice = SYSTEM
+        self.applied: str | None = None
+        app.styleHints().colorSchemeChanged.connect(self._on_scheme_changed)
+
+    def follow(self, choice: str) -> None:
+        self.choice = choice
+        hints = self._app.styleHints()
+        # Tell the platform too, so that native parts (title bars on Windows and macOS) match
+        # the palette. Platforms that cannot change their scheme ignore the request.
+        if choice == SYSTEM:
+            hints.unsetColorScheme()
+        else:
+            hints.setColorScheme(Qt.ColorScheme.Dark if choice == DARK else Qt.ColorScheme.Light)
+        self._apply(resolve_theme(choice, hints.colorScheme()))
+
+    def _on_scheme_changed(self, scheme: Qt.ColorScheme) -> None:
+        if self.choice == SYSTEM:
+            self._apply(resolve_theme(SYSTEM, scheme))
+
+    def _apply(self, theme: str) -> None:
+        if self._app.style().name().lower() != FUSION_STYLE.lower():
+            self._app.setStyle(FUSION_STYLE)
+        palette = dark_palette() if theme == DARK else light_palette()
+        self._app.setPalette(palette)
+        if theme != self.applied:
+            log.info("Theme %s (setting %s)", theme, self.choice)
+        self.applied = theme

@@ -1,0 +1,478 @@
+"""A screenshot tour of the real window: ``cmfy-desk --tour DIR --theme light|dark``.
+
+The tour opens the window in demo mode over the built-in sandbox, with its data in a temporary
+folder. Then it does what a person trying the app does. It drops two sample workflows on the
+window, queues the batch dialog's batches and waits for the jobs to finish. Last, it enlarges
+the gallery and opens the first image in the viewer. After each step it saves a screenshot of
+the window that step shows as ``DIR/NN-STEP-THEME.png``. A step whose expected state is not
+reached within the timeout ends the tour with exit status 1 and a message naming the step, and
+its screenshot is saved as ``NN-STEP-THEME-failed.png``.
+
+packaging/screenshots.sh runs it from the built program under Xvfb in both themes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import qasync
+from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+
+from cmfy_desk import APP_NAME, __version__
+from cmfy_desk.app import Engine, scheduler_options
+from cmfy_desk.keystore import ApiKeyStore
+from cmfy_desk.logs import setup_logging
+from cmfy_desk.paths import bundled_workflows, resolve_paths
+from cmfy_desk.settings import Settings
+from cmfy_desk.store import JobStatus
+from cmfy_desk.ui.connection import connection_from_settings
+from cmfy_desk.ui.main import app_icon
+from cmfy_desk.ui.main_window import MainWindow
+from cmfy_desk.ui.theme import DARK, LIGHT, apply_theme
+from cmfy_desk.ui.viewer import ImageViewer
+
+log = logging.getLogger(__name__)
+
+TOUR_THEMES = (LIGHT, DARK)
+STEP_TIMEOUT = 60.0  # seconds for one step to reach its expected state
+CLEANUP_TIMEOUT = 15.0  # seconds to stop the engine at the end
+POLL_INTERVAL = 0.05  # seconds between two checks of a step's state
+# The sandbox's simulated jobs take seconds at speed 1; at 50 the batch ends in a few seconds.
+SANDBOX_SPEED = 50.0
+WORKFLOW_COUNT = 2
+JOBS_PER_WORKFLOW = 2
+# The gallery's share of the window's height in the gallery step, as a person would drag the
+# splitter to see more images.
+GALLERY_SHARE = 0.7
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class TourStep:
+    """One step: its number and name (in the screenshot's file name) and what it expects."""
+
+    number: int
+    name: str
+    expected: str
+
+    def file_name(self, theme: str, *, failed: bool = False) -> str:
+        suffix = "-failed" if failed else ""
+        return f"{self.number:02d}-{self.name}-{theme}{suffix}.png"
+
+
+STEPS = (
+    TourStep(1, "window", "the window shows the empty queue"),
+    TourStep(2, "batch-dialog", "the batch dialog lists both dropped workflows with their cost"),
+    TourStep(3, "queued", "the batch dialog closed and the queue lists every job"),
+    TourStep(4, "finished", "every job succeeded and the gallery shows each image"),
+    TourStep(5, "gallery", "the gallery is taller than the queue, its first image selected"),
+    TourStep(6, "viewer", "the viewer shows the first image"),
+)
+
+
+class TourError(Exception):
+    """A step did not reach its expected state; the message names the step and what it saw."""
+
+    def __init__(self, step: TourStep, message: str) -> None:
+        super().__init__(f"step {step.number:02d} ({step.name}) failed: {message}")
+        self.step = step
+
+
+class _Unreachable(Exception):
+    """A step's expected state can no longer be reached (a job failed, for example)."""
+
+
+def screenshot_names(theme: str) -> list[str]:
+    """Return the file names of the screenshots a complete tour in ``theme`` saves, in order."""
+    return [step.file_name(theme) for step in STEPS]
+
+
+def run_tour(
+    out_dir: Path,
+    theme: str,
+    data_dir: Path | None = None,
+    *,
+    step_timeout: float = STEP_TIMEOUT,
+) -> int:
+    """Run the tour in ``theme`` (light or dark) and save its screenshots into ``out_dir``.
+
+    ``data_dir`` None uses a temporary data folder, removed afterwards unless the tour failed.
+    Prints each step to stdout. Returns 0 when every step reached its expected state, 1 when
+    one did not within ``step_timeout`` seconds (the message on stderr names it), and 2 for an
+    unknown theme or an output folder that cannot be created. QT_QPA_PLATFORM is respected;
+    on Linux without it and without a display, Qt's offscreen platform is used.
+    """
+    if theme not in TOUR_THEMES:
+        print(f"Tour failed: unknown theme {theme!r}; use light or dark", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"Tour failed: cannot create the folder {out_dir}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if data_dir is None:
+        folder = Path(tempfile.mkdtemp(prefix="cmfy-desk-tour-"))
+        status = run_tour(out_dir, theme, folder, step_timeout=step_timeout)
+        if status == EXIT_OK:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(f"The tour's data folder is kept: {folder}", file=sys.stderr)
+        return status
+
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
+        # Without a display Qt aborts the process, so the tour could not report anything.
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
+    # As in the real start-up: the tour closes the window and then stops the engine on a
+    # running loop.
+    app.setQuitOnLastWindowClosed(False)
+    apply_theme(app, theme)
+
+    tour = Tour(out_dir, theme, data_dir, step_timeout=step_timeout)
+    if sys.version_info >= (3, 12):
+        return asyncio.run(tour.run(), loop_factory=qasync.QEventLoop)
+    return int(qasync.run(tour.run()))
+
+
+class Tour:
+    """The tour's steps over one window; ``run()`` returns the exit status.
+
+    The QApplication and its theme are the caller's; ``run()`` needs a running qasync loop.
+    """
+
+    def __init__(
+        self, out_dir: Path, theme: str, data_dir: Path, *, step_timeout: float = STEP_TIMEOUT
+    ) -> None:
+        self.out_dir = out_dir
+        self.theme = theme
+        self.data_dir = data_dir
+        self.step_timeout = step_timeout
+        self.saved: list[Path] = []
+        self.window: MainWindow | None = None
+        self.engine: Engine | None = None
+        self._current = STEPS[0]
+        self._started = time.monotonic()
+
+    async def run(self) -> int:
+        failure: str | None = None
+        try:
+            await self._steps()
+        except TourError as exc:
+            failure = str(exc)
+        except Exception as exc:  # every other error fails the step under way, reported alike
+            log.exception("The tour failed in step %s", self._current.name)
+            failure = (
+                f"step {self._current.number:02d} ({self._current.name}) failed: "
+                f"{type(exc).__name__}: {exc}"
+            )
+        if failure is not None:
+            self._save_failure_screenshot()
+        try:
+            async with asyncio.timeout(CLEANUP_TIMEOUT):
+                await self._clean_up()
+        except TimeoutError:
+            failure = failure or f"stopping the engine took more than {CLEANUP_TIMEOUT:g} s"
+
+        if failure is not None:
+            log.error("Tour failed: %s", failure)
+            print(f"Tour failed: {failure}", file=sys.stderr, flush=True)
+            return EXIT_FAILED
+        elapsed = time.monotonic() - self._started
+        print(
+            f"Tour passed in {elapsed:.1f} s: {len(self.saved)} screenshots in {self.out_dir}",
+            flush=True,
+        )
+        return EXIT_OK
+
+    # Steps ------------------------------------------------------------------------------------
+
+    async def _steps(self) -> None:
+        step = self._begin(1)
+        window = await self._open_window()
+        await self._reach(step, lambda: _empty_window_state(window))
+        self._save(step, window)
+
+        step = self._begin(2)
+        workflows = bundled_workflows()[:WORKFLOW_COUNT]
+        if len(workflows) < WORKFLOW_COUNT:
+            raise TourError(step, f"the app ships {len(workflows)} sample workflows, not 2")
+        drop_files(window, workflows)
+        await self._reach(step, lambda: _batch_dialog_state(window))
+        dialog = window.batch_dialog
+        assert dialog is not None
+        self._save(step, dialog)
+
+        step = self._begin(3)
+        jobs = WORKFLOW_COUNT * JOBS_PER_WORKFLOW
+        dialog.queue_button.click()
+        await self._reach(step, lambda: _queued_state(window, jobs))
+        self._save(step, window)
+
+        step = self._begin(4)
+        await self._reach(step, lambda: _finished_state(window, jobs))
+        self._save(step, window)
+
+        step = self._begin(5)
+        show_gallery(window)
+        await self._reach(step, lambda: _gallery_state(window))
+        self._save(step, window)
+
+        step = self._begin(6)
+        double_click_first_image(window)
+        await self._reach(step, lambda: _viewer_state(window))
+        self._save(step, window.viewers()[0])
+
+    def _begin(self, number: int) -> TourStep:
+        self._current = STEPS[number - 1]
+        print(f"tour: {self._current.number:02d} {self._current.name}", flush=True)
+        return self._current
+
+    async def _open_window(self) -> MainWindow:
+        paths = resolve_paths(self.data_dir)
+        setup_logging(paths.log_dir, console_level=None)
+        log.info("Tour of Cmfy Desk %s in the %s theme", __version__, self.theme)
+        settings = Settings(paths.settings_file)
+        # A small batch per workflow keeps the tour short; the dialog opens with this count.
+        settings.set("batch.count", JOBS_PER_WORKFLOW)
+        keystore = ApiKeyStore()
+        config = connection_from_settings(settings, keystore, force_sandbox=True)
+        config = dataclasses.replace(config, sandbox_speed=SANDBOX_SPEED)
+        engine = Engine(
+            paths.database, paths.default_output_dir, config, options=scheduler_options(settings)
+        )
+        self.engine = engine
+        await engine.start()
+        window = MainWindow(engine, settings, keystore, True)
+        self.window = window
+        window.show()
+        return window
+
+    async def _reach(self, step: TourStep, state: Callable[[], str | None]) -> None:
+        """Wait until ``state()`` returns None (the step's expected state), polling the window.
+
+        Until then ``state()`` returns a description of the window's current state, for the
+        message when the time runs out. It raises _Unreachable when the state can no longer be
+        reached.
+        """
+        deadline = time.monotonic() + self.step_timeout
+        while True:
+            try:
+                seen = state()
+            except _Unreachable as exc:
+                raise TourError(step, str(exc)) from None
+            if seen is None:
+                return
+            if time.monotonic() >= deadline:
+                raise TourError(
+                    step,
+                    f"{step.expected} was not reached within {self.step_timeout:g} s "
+                    f"(seen: {seen})",
+                )
+            await asyncio.sleep(POLL_INTERVAL)
+
+    def _save(self, step: TourStep, widget: QWidget) -> None:
+        path = self.out_dir / step.file_name(self.theme)
+        if not widget.grab().save(str(path), "PNG"):
+            raise TourError(step, f"writing the screenshot {path} failed")
+        self.saved.append(path)
+
+    def _save_failure_screenshot(self) -> None:
+        widget = self._top_widget()
+        if widget is None:
+            return
+        path = self.out_dir / self._current.file_name(self.theme, failed=True)
+        if widget.grab().save(str(path), "PNG"):
+            print(f"The window at the failure: {path}", file=sys.stderr, flush=True)
+
+    def _top_widget(self) -> QWidget | None:
+        window = self.window
+        if window is None:
+            return None
+        viewers = [viewer for viewer in window.viewers() if viewer.isVisible()]
+        if viewers:
+            return viewers[0]
+        dialog = window.batch_dialog
+        if dialog is not None and dialog.isVisible():
+            return dialog
+        return window
+
+    async def _clean_up(self) -> None:
+        window, engine = self.window, self.engine
+        if window is None:
+            if engine is not None:
+                await engine.stop()
+            return
+        for viewer in window.viewers():
+            viewer.close()
+        # Hidden rather than closed: a failed tour may leave jobs running, and closing would
+        # ask whether to quit. shutdown() stops the engine either way.
+        window.hide()
+        await window.shutdown()
+        window.deleteLater()
+
+
+# What a person does ---------------------------------------------------------------------------
+
+
+def drop_files(target: QWidget, paths: list[Path]) -> None:
+    """Drag ``paths`` onto the middle of ``target`` and drop them, as a file manager does:
+    a QDragEnterEvent, then a QDropEvent, both with the files' URLs."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    center = QPointF(target.rect().center())
+    enter = _drag_enter_event(center, mime)
+    QApplication.sendEvent(target, enter)
+    if not enter.isAccepted():
+        raise RuntimeError("the window did not accept the dragged files")
+    drop = QDropEvent(
+        center,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(target, drop)
+
+
+def _drag_enter_event(position: QPointF, mime: QMimeData) -> QDragEnterEvent:
+    buttons = Qt.MouseButton.LeftButton
+    modifiers = Qt.KeyboardModifier.NoModifier
+    try:
+        return QDragEnterEvent(position, Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    except TypeError:
+        # Older PySide6 versions lack the QPointF constructor; 6.12 deprecates the QPoint one.
+        point = position.toPoint()
+        return QDragEnterEvent(point, Qt.DropAction.CopyAction, mime, buttons, modifiers)
+
+
+def show_gallery(window: MainWindow) -> None:
+    """Drag the splitter so that the gallery takes most of the window and select its first
+    image."""
+    total = sum(window.splitter.sizes())
+    gallery_height = int(total * GALLERY_SHARE)
+    window.splitter.setSizes([total - gallery_height, gallery_height])
+    window.gallery.setFocus()
+    window.gallery.setCurrentIndex(window.gallery_model.index(0, 0))
+
+
+def double_click_first_image(window: MainWindow) -> None:
+    """Double-click the gallery's first thumbnail with the left mouse button."""
+    gallery = window.gallery
+    point = QPointF(gallery.visualRect(window.gallery_model.index(0, 0)).center())
+    viewport = gallery.viewport()
+    global_point = QPointF(viewport.mapToGlobal(point.toPoint()))
+    left = Qt.MouseButton.LeftButton
+    none = Qt.MouseButton.NoButton
+    for kind, buttons in (
+        (QEvent.Type.MouseButtonPress, left),
+        (QEvent.Type.MouseButtonRelease, none),
+        (QEvent.Type.MouseButtonDblClick, left),
+        (QEvent.Type.MouseButtonRelease, none),
+    ):
+        event = QMouseEvent(
+            kind, point, global_point, left, buttons, Qt.KeyboardModifier.NoModifier
+        )
+        QApplication.sendEvent(viewport, event)
+
+
+# Expected states: None when reached, else what the window shows ------------------------------
+
+
+def _empty_window_state(window: MainWindow) -> str | None:
+    if not window.isVisible():
+        return "the window is not visible"
+    if window.job_model.rowCount() != 0:
+        return f"the queue lists {window.job_model.rowCount()} jobs"
+    return None
+
+
+def _batch_dialog_state(window: MainWindow) -> str | None:
+    dialog = window.batch_dialog
+    if dialog is None or not dialog.isVisible():
+        return "no batch dialog is open"
+    if len(dialog.workflows) != WORKFLOW_COUNT:
+        return f"the batch dialog lists {len(dialog.workflows)} workflows"
+    blocked = dialog.blocking_error()
+    if blocked is not None:
+        return f"the batch dialog cannot queue: {blocked}"
+    if not dialog.queue_button.isEnabled():
+        return f"the Queue button is disabled: {dialog.summary.text()}"
+    # The summary's tooltip is set once the planner has estimated the cost.
+    if not dialog.summary.toolTip():
+        return f"the summary is not final: {dialog.summary.text()}"
+    return None
+
+
+def _queued_state(window: MainWindow, jobs: int) -> str | None:
+    dialog = window.batch_dialog
+    if dialog is not None:
+        return f"the batch dialog is still open: {dialog.error.text() or dialog.summary.text()}"
+    if window.job_model.rowCount() != jobs:
+        return f"the queue lists {window.job_model.rowCount()} of {jobs} jobs"
+    return None
+
+
+def _finished_state(window: MainWindow, jobs: int) -> str | None:
+    listed = window.job_model.jobs()
+    failed = [job for job in listed if job.is_final and job.status is not JobStatus.SUCCEEDED]
+    if failed:
+        job = failed[0]
+        raise _Unreachable(
+            f"job {job.id} ended {job.status.value}: {job.error_message or 'no error message'}"
+        )
+    succeeded = sum(job.status is JobStatus.SUCCEEDED for job in listed)
+    if succeeded != jobs:
+        return f"{succeeded} of {jobs} jobs succeeded"
+    model = window.gallery_model
+    if model.rowCount() != jobs:
+        return f"the gallery shows {model.rowCount()} of {jobs} images"
+    decoded = sum(model.thumbnail_ready(row) for row in range(model.rowCount()))
+    if decoded != jobs:
+        return f"{decoded} of {jobs} thumbnails are decoded"
+    return None
+
+
+def _gallery_state(window: MainWindow) -> str | None:
+    queue_height, gallery_height = window.splitter.sizes()
+    if gallery_height <= queue_height:
+        return f"the gallery is {gallery_height} px high, the queue {queue_height} px"
+    if window.gallery.currentIndex().row() != 0:
+        return "the first image is not selected"
+    return None
+
+
+def _viewer_state(window: MainWindow) -> str | None:
+    viewers = [viewer for viewer in window.viewers() if viewer.isVisible()]
+    if not viewers:
+        return "no viewer is open"
+    if not _shows_image(viewers[0]):
+        return "the viewer shows no image yet"
+    return None
+
+
+def _shows_image(viewer: ImageViewer) -> bool:
+    return any(not label.pixmap().isNull() for label in viewer.findChildren(QLabel))
