@@ -7,6 +7,7 @@ after the call has its intention on disk first.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sqlite3
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from cmfy_desk.store.gallery import Gallery
 from cmfy_desk.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from cmfy_desk.store.models import (
     ALLOWED_TRANSITIONS,
@@ -460,6 +462,13 @@ class Store:
                 "SELECT * FROM outputs WHERE job_id = ? ORDER BY idx", (job_id,)
             ).fetchall()
         return [_output_from_row(row) for row in rows]
+
+    # Images -----------------------------------------------------------------------------
+
+    @functools.cached_property
+    def gallery(self) -> Gallery:
+        """The image index on this store's connection (see store/gallery.py)."""
+        return Gallery(self._db)
 
     # Helpers ----------------------------------------------------------------------------
 

@@ -113,6 +113,104 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(id) WHERE handled_at IS NULL;
     """,
+    # Version 5: the image index behind the gallery's search. One row per image file, from a
+    # job's output (source 'job', parameters taken from the job) or from a scanned folder
+    # (source 'folder', parameters read from the file's metadata). Seeds of 2**63 and above
+    # are stored minus 2**64, because SQLite integers are signed 64-bit. images_fts indexes
+    # the text columns. It is an external-content table, so the text is stored once (in
+    # images), and the triggers keep the index in step with every insert, update and delete.
+    # With 100,000 rows an external-content or a contentless index gave a 38 MB database and a
+    # self-contained one 53 MB; external content also keeps FTS5's highlight() and 'rebuild'.
+    # image_model_sets lists each distinct pair of models and model_urls, a few dozen rows even
+    # in a large library, so a substring search on models reads those instead of every image.
+    """
+    CREATE TABLE images (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        output_id INTEGER REFERENCES outputs(id) ON DELETE SET NULL,
+        job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+        batch_id INTEGER REFERENCES batches(id) ON DELETE SET NULL,
+        connection TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL CHECK (source IN ('job', 'folder')),
+        prompt TEXT NOT NULL DEFAULT '',
+        negative TEXT NOT NULL DEFAULT '',
+        seed INTEGER,
+        steps INTEGER,
+        cfg REAL,
+        sampler TEXT NOT NULL DEFAULT '',
+        width INTEGER,
+        height INTEGER,
+        models TEXT NOT NULL DEFAULT '',
+        model_urls TEXT NOT NULL DEFAULT '',
+        workflow_hash TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        file_size INTEGER NOT NULL DEFAULT 0,
+        file_mtime_ns INTEGER NOT NULL DEFAULT 0,
+        rating INTEGER NOT NULL DEFAULT 0 CHECK (rating BETWEEN 0 AND 5),
+        favourite INTEGER NOT NULL DEFAULT 0 CHECK (favourite IN (0, 1)),
+        tags TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'ok'
+            CHECK (status IN ('ok', 'corrupt', 'unreadable', 'missing')),
+        message TEXT NOT NULL DEFAULT '',
+        indexed_at REAL NOT NULL
+    );
+    CREATE INDEX images_created ON images(created_at);
+    CREATE INDEX images_seed ON images(seed);
+    CREATE INDEX images_batch ON images(batch_id, created_at);
+    CREATE INDEX images_connection ON images(connection);
+    CREATE INDEX images_job ON images(job_id);
+    CREATE INDEX images_output ON images(output_id);
+    CREATE INDEX images_rating ON images(rating, created_at);
+    CREATE INDEX images_favourite ON images(created_at) WHERE favourite = 1;
+    CREATE INDEX images_size ON images(width, height);
+    CREATE INDEX images_models ON images(models, model_urls);
+    CREATE INDEX images_tagged ON images(created_at) WHERE tags != '';
+    CREATE INDEX images_status ON images(status) WHERE status != 'ok';
+    CREATE VIRTUAL TABLE images_fts USING fts5(
+        prompt, negative, models, tags,
+        content = 'images', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
+        INSERT INTO images_fts (rowid, prompt, negative, models, tags)
+            VALUES (new.id, new.prompt, new.negative, new.models, new.tags);
+    END;
+    CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
+        INSERT INTO images_fts (images_fts, rowid, prompt, negative, models, tags)
+            VALUES ('delete', old.id, old.prompt, old.negative, old.models, old.tags);
+    END;
+    CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative, models, tags ON images
+    BEGIN
+        INSERT INTO images_fts (images_fts, rowid, prompt, negative, models, tags)
+            VALUES ('delete', old.id, old.prompt, old.negative, old.models, old.tags);
+        INSERT INTO images_fts (rowid, prompt, negative, models, tags)
+            VALUES (new.id, new.prompt, new.negative, new.models, new.tags);
+    END;
+    CREATE TABLE image_model_sets (
+        models TEXT NOT NULL,
+        model_urls TEXT NOT NULL,
+        PRIMARY KEY (models, model_urls)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER images_model_set_insert AFTER INSERT ON images BEGIN
+        INSERT INTO image_model_sets (models, model_urls)
+            SELECT new.models, new.model_urls WHERE NOT EXISTS (
+                SELECT 1 FROM image_model_sets
+                WHERE models = new.models AND model_urls = new.model_urls);
+    END;
+    CREATE TRIGGER images_model_set_update AFTER UPDATE OF models, model_urls ON images BEGIN
+        INSERT INTO image_model_sets (models, model_urls)
+            SELECT new.models, new.model_urls WHERE NOT EXISTS (
+                SELECT 1 FROM image_model_sets
+                WHERE models = new.models AND model_urls = new.model_urls);
+    END;
+    CREATE TABLE watched_folders (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        watch INTEGER NOT NULL DEFAULT 1 CHECK (watch IN (0, 1)),
+        last_scan REAL,
+        added_at REAL NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
