@@ -1,35 +1,54 @@
 """Builds the engine's parts, wires them, and owns start-up and shutdown.
 
 The window and the command line both drive an ``Engine``: it opens the store, starts the
-built-in sandbox when the connection is the sandbox, and connects the poller's status reads
-to the scheduler. It imports no widget.
+webhook receiver and, per connection, the client, the scheduler and the bridge that feeds the
+scheduler job states (webhooks and polling for cmfy.cloud and the sandbox, a websocket for a
+ComfyUI server). It imports no widget.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cmfy_desk.backends.base import RemoteJob
+from cmfy_desk.backends.base import Backend, RemoteJob
 from cmfy_desk.backends.cmfy_cloud import CmfyCloudClient
+from cmfy_desk.backends.comfyui import ComfyUIClient
+from cmfy_desk.backends.errors import BackendError
 from cmfy_desk.backends.limits import PLANS, Limits
-from cmfy_desk.bridge.poller import Poller
-from cmfy_desk.connections import ConnectionConfig
+from cmfy_desk.bridge.cloud_bridge import CloudBridge
+from cmfy_desk.bridge.comfyui_bridge import ComfyUIBridge
+from cmfy_desk.bridge.events import BridgeEvent, BridgeStatus, ConnectionBridge
+from cmfy_desk.bridge.receiver import ReceiverError, WebhookReceiver
+from cmfy_desk.connections import COMFYUI, SANDBOX, ConnectionConfig
 from cmfy_desk.outputs.download import Downloader
 from cmfy_desk.outputs.grid import assemble_grid
+from cmfy_desk.outputs.index import index_output, index_unindexed_outputs
 from cmfy_desk.outputs.naming import batch_folder_name
 from cmfy_desk.planning import GRID_PARAMETER, PlannedBatch, plan_batch, seed_model_library
 from cmfy_desk.sandbox import SandboxConfig, SandboxServer
-from cmfy_desk.scheduler import EngineEvent, JobChanged, Scheduler, SchedulerOptions
+from cmfy_desk.scheduler import EngineEvent, JobChanged, OutputSaved, Scheduler, SchedulerOptions
 from cmfy_desk.scheduler.events import Notice, NoticeLevel
 from cmfy_desk.scheduler.failures import FailureCause, group_failures
 from cmfy_desk.scheduler.ordering import model_key
 from cmfy_desk.settings import Settings
-from cmfy_desk.store import FINAL_STATUSES, Batch, Job, JobStatus, Store
+from cmfy_desk.store import (
+    FINAL_STATUSES,
+    Batch,
+    Job,
+    JobStatus,
+    Store,
+    StoreError,
+    WebhookDelivery,
+)
 from cmfy_desk.store.model_library import ModelLibrary
 from cmfy_desk.workflows.batch import SeedMode
 from cmfy_desk.workflows.definitions import NodeDefinitions
@@ -40,10 +59,13 @@ from cmfy_desk.workflows.preflight import PreflightReport, check_graph
 
 log = logging.getLogger(__name__)
 
-SANDBOX_CONNECTION = "sandbox"
+SANDBOX_CONNECTION = SANDBOX
+GRID_TIMEOUT = 60.0  # seconds a shutdown waits for a grid image being assembled
+# Stable per database and connection, so a ComfyUI server keeps sending this app the events of
+# the prompts it submitted before a restart.
+_CLIENT_ID_NAMESPACE = uuid.UUID("0f6c2b1e-5d4a-4f0e-9a57-3c1d2e8b7a90")
 
 __all__ = ["SANDBOX_CONNECTION", "ConnectionConfig", "Engine", "EngineError"]
-GRID_TIMEOUT = 60.0  # seconds a shutdown waits for a grid image being assembled
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,20 @@ class EngineError(RuntimeError):
     """The engine cannot start: no API key, or the database cannot be opened."""
 
 
+EngineListener = Callable[[EngineEvent | BridgeEvent], None]
+
+
+@dataclass
+class _Runtime:
+    """The parts that serve one connection."""
+
+    config: ConnectionConfig
+    client: Backend
+    bridge: ConnectionBridge
+    scheduler: Scheduler
+    sandbox: SandboxServer | None = None
+
+
 def scheduler_options(settings: Settings) -> SchedulerOptions:
     """Return the scheduler's options from the queue settings."""
     return SchedulerOptions(
@@ -83,73 +119,175 @@ def scheduler_options(settings: Settings) -> SchedulerOptions:
 
 
 class Engine:
+    """The engine of the window and the command line: one store, one scheduler and one
+    bridge per connection, and the webhook receiver they share.
+
+    ``connection`` is the default connection of new batches; ``extra_connections`` are
+    served at the same time, so a batch can go to any of them.
+    """
+
     def __init__(
         self,
         database: Path,
         output_root: Path,
         connection: ConnectionConfig,
         *,
+        extra_connections: Sequence[ConnectionConfig] = (),
         batch_ids: set[int] | None = None,
         options: SchedulerOptions | None = None,
+        webhook_port: int = 0,
     ) -> None:
         self.database = database
         self.output_root = output_root
         self.connection = connection
+        self.extra_connections = [
+            extra for extra in extra_connections if extra.label != connection.label
+        ]
+        self.webhook_port = webhook_port
         self._batch_ids = batch_ids
         self._options = options
-        self._subscribers: list[Callable[[EngineEvent], None]] = []
-        self.sandbox: SandboxServer | None = None
+        self._subscribers: list[EngineListener] = []
         self._store: Store | None = None
-        self._client: CmfyCloudClient | None = None
         self._downloader: Downloader | None = None
-        self._scheduler: Scheduler | None = None
-        self._poller: Poller | None = None
+        self._receiver: WebhookReceiver | None = None
+        self._runtimes: dict[str, _Runtime] = {}
         self._definitions: NodeDefinitions | None = None
         self._grids_started: set[int] = set()
         self._grid_tasks: set[asyncio.Task[None]] = set()
+        self._index_task: asyncio.Task[int] | None = None
+        self._stop_indexing = threading.Event()
 
     # Lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the store, start the sandbox if the connection is the sandbox, and start
-        submitting. Raises EngineError (no API key, bad definitions file) or StoreError."""
-        if self.connection.kind != SANDBOX_CONNECTION and not self.connection.api_key:
-            raise EngineError(
-                "No API key for cmfy.cloud. Enter it in Settings, or set CMFY_API_KEY."
-            )
+        """Open the store, start the webhook receiver, the sandbox and each connection, and
+        start submitting. Raises EngineError (no API key, bad definitions file, webhook port
+        taken) or StoreError. A failing extra connection is reported and skipped."""
+        problem = _missing_secret(self.connection)
+        if problem:
+            raise EngineError(problem)
         if self.connection.definitions_file and self._definitions is None:
             self._definitions = _load_definitions_file(Path(self.connection.definitions_file))
 
         self._store = Store.open(self.database)
         self.model_library = ModelLibrary(self._store)
         seed_model_library(self.model_library)
-
-        plan = PLANS.get(self.connection.plan, PLANS["free"])
-        if self.connection.kind == SANDBOX_CONNECTION:
-            self.sandbox = SandboxServer(
-                SandboxConfig(plan=self.connection.plan, speed=self.connection.sandbox_speed)
-            )
-            await self.sandbox.start()
-            base_url, api_key = self.sandbox.base_url, self.sandbox.api_key
-            log.info("Built-in sandbox listening at %s", base_url)
-        else:
-            assert self.connection.api_key is not None
-            base_url, api_key = self.connection.base_url, self.connection.api_key
-
-        self._client = CmfyCloudClient(base_url, api_key, plan)
+        self._index_task = asyncio.create_task(
+            asyncio.to_thread(_index_missing_outputs, self.database, self._stop_indexing),
+            name="index-outputs",
+        )
         self._downloader = Downloader()
-        self._poller = Poller(self._client, self._on_remote_status)
-        self._scheduler = Scheduler(
+        if any(_uses_webhooks(config) for config in self.all_connections):
+            receiver = WebhookReceiver(self._store, self._on_delivery, port=self.webhook_port)
+            try:
+                await receiver.start()
+            except ReceiverError as exc:
+                if _uses_webhooks(self.connection) and self.connection.status_mode == "webhook":
+                    raise EngineError(str(exc)) from exc
+                log.warning("Webhook receiver not started: %s", exc)
+                self._dispatch(Notice(NoticeLevel.WARNING, f"{exc} Status comes by polling."))
+            else:
+                self._receiver = receiver
+                log.info("Webhook receiver listening at %s", receiver.local_url)
+
+        await self._start_connection(self.connection)
+        for extra in self.extra_connections:
+            problem = _missing_secret(extra)
+            if problem:
+                self._dispatch(Notice(NoticeLevel.WARNING, problem))
+                continue
+            try:
+                await self._start_connection(extra)
+            except (BackendError, OSError) as exc:
+                self._dispatch(
+                    Notice(NoticeLevel.WARNING, f"Connection {extra.label} did not start: {exc}")
+                )
+        await self._load_server_definitions()
+
+    async def _start_connection(self, config: ConnectionConfig) -> None:
+        assert self._store is not None and self._downloader is not None
+        label = config.label
+        sandbox: SandboxServer | None = None
+        client: Backend
+        plan = PLANS.get(config.plan, PLANS["free"])
+        if config.kind == SANDBOX:
+            sandbox = SandboxServer(SandboxConfig(plan=config.plan, speed=config.sandbox_speed))
+            await sandbox.start()
+            log.info("Built-in sandbox listening at %s", sandbox.base_url)
+            client = CmfyCloudClient(sandbox.base_url, sandbox.api_key, plan)
+        elif config.kind == COMFYUI:
+            auth = (
+                (config.auth_header_name, config.api_key)
+                if config.auth_header_name and config.api_key
+                else None
+            )
+            client_id = uuid.uuid5(_CLIENT_ID_NAMESPACE, f"{self.database.absolute()}|{label}")
+            client = ComfyUIClient(
+                config.base_url,
+                client_id=str(client_id),
+                auth_header=auth,
+                queue_depth=config.queue_depth,
+            )
+        else:
+            assert config.api_key is not None
+            client = CmfyCloudClient(config.base_url, config.api_key, plan)
+
+        def apply(job_id: int, remote: RemoteJob | None) -> None:
+            runtime.scheduler.apply_remote(job_id, remote)
+
+        bridge: ConnectionBridge
+        if isinstance(client, ComfyUIClient):
+            bridge = ComfyUIBridge(client, self._store, apply, self._dispatch, connection=label)
+        else:
+            public_url = config.public_base_url
+            mode = config.status_mode
+            if self._receiver is None or not _uses_webhooks(config):
+                mode = "poll"
+            elif config.kind == SANDBOX and not public_url:
+                # The sandbox delivers to loopback, so it needs no tunnel.
+                public_url = self._receiver.local_url
+            bridge = CloudBridge(
+                self._store,
+                client,
+                apply,
+                self._dispatch,
+                connection=label,
+                mode=mode,
+                public_base_url=public_url if mode != "poll" else "",
+                receiver=self._receiver if mode != "poll" else None,
+            )
+        scheduler = Scheduler(
             self._store,
-            self._client,
+            client,
             self._downloader,
             self._dispatch,
-            connection=self.connection.label,
+            connection=label,
             options=self._options,
             batch_ids=self._batch_ids,
+            webhook_url_for=bridge.webhook_url_for,
         )
-        self._poller.start()
-        await self._scheduler.start()
+        runtime = _Runtime(config, client, bridge, scheduler, sandbox)
+        self._runtimes[label] = runtime
+        # The scheduler first takes back the jobs a previous run left mid-way; the bridge then
+        # reads the state of every submitted one.
+        await scheduler.start()
+        await bridge.start()
+
+    async def _load_server_definitions(self) -> None:
+        """Convert editor-format workflows with the node classes of the default ComfyUI
+        server, unless a definitions file is set."""
+        runtime = self._runtimes.get(self.connection.label)
+        if self._definitions is not None or runtime is None:
+            return
+        if not isinstance(runtime.client, ComfyUIClient):
+            return
+        try:
+            info = await runtime.client.object_info()
+            self._definitions = NodeDefinitions.from_object_info(
+                info, f"{self.connection.label} /object_info"
+            )
+        except (BackendError, ValueError) as exc:
+            log.warning("Node definitions of %s not read: %s", self.connection.label, exc)
 
     async def stop(self) -> None:
         """Stop every task, close connections and the database; queued jobs stay queued."""
@@ -159,38 +297,96 @@ class Engine:
         for task in list(self._grid_tasks):
             task.cancel()
         await asyncio.gather(*self._grid_tasks, return_exceptions=True)
-        if self._poller:
-            await self._poller.stop()
-        if self._scheduler:
-            await self._scheduler.stop()
-        if self._client:
-            await self._client.aclose()
+        if self._index_task is not None:
+            self._stop_indexing.set()
+            await asyncio.gather(self._index_task, return_exceptions=True)
+            self._index_task = None
+        for runtime in self._runtimes.values():
+            await runtime.bridge.stop()
+            await runtime.scheduler.stop()
+            await runtime.client.aclose()
+            if runtime.sandbox:
+                await runtime.sandbox.stop()
+        self._runtimes.clear()
+        if self._receiver:
+            await self._receiver.stop()
         if self._downloader:
             await self._downloader.aclose()
-        if self.sandbox:
-            await self.sandbox.stop()
         if self._store:
             self._store.close()
-        self._poller = self._scheduler = self._client = self._downloader = None
-        self.sandbox = None
+        self._receiver = None
+        self._downloader = None
         self._store = None
+
+    # Connections -------------------------------------------------------------------------
+
+    @property
+    def all_connections(self) -> list[ConnectionConfig]:
+        return [self.connection, *self.extra_connections]
+
+    @property
+    def connection_labels(self) -> list[str]:
+        """The connections being served, the default first."""
+        return list(self._runtimes)
+
+    @property
+    def sandbox(self) -> SandboxServer | None:
+        runtime = self._runtimes.get(self.connection.label)
+        return runtime.sandbox if runtime else None
+
+    @property
+    def receiver(self) -> WebhookReceiver | None:
+        return self._receiver
+
+    def client(self, connection: str | None = None) -> Backend:
+        return self._runtime(connection).client
+
+    def bridge_status(self, connection: str | None = None) -> BridgeStatus:
+        return self._runtime(connection).bridge.status
+
+    def request_counts(self) -> Counter[str]:
+        """Requests sent to every connection's server since start, by kind."""
+        total: Counter[str] = Counter()
+        for runtime in self._runtimes.values():
+            total.update(runtime.client.requests)
+        return total
+
+    def _runtime(self, connection: str | None = None) -> _Runtime:
+        label = connection or self.connection.label
+        runtime = self._runtimes.get(label)
+        if runtime is None:
+            if self._store is None:
+                raise EngineError("The engine is not started.")
+            raise EngineError(f"The connection {label} is not available.")
+        return runtime
+
+    def _scheduler_of_job(self, job_id: int) -> Scheduler:
+        return self._runtime(self.store.get_job(job_id).connection).scheduler
 
     # Events ------------------------------------------------------------------------------
 
-    def subscribe(self, callback: Callable[[EngineEvent], None]) -> None:
+    def subscribe(self, callback: EngineListener) -> None:
         self._subscribers.append(callback)
 
-    def unsubscribe(self, callback: Callable[[EngineEvent], None]) -> None:
+    def unsubscribe(self, callback: EngineListener) -> None:
         if callback in self._subscribers:
             self._subscribers.remove(callback)
 
-    def _dispatch(self, event: EngineEvent) -> None:
-        if isinstance(event, JobChanged) and self._poller is not None:
+    def _dispatch(self, event: EngineEvent | BridgeEvent) -> None:
+        if isinstance(event, OutputSaved) and self._store is not None:
+            try:
+                index_output(self._store, event.output)
+            except (sqlite3.Error, OSError) as exc:
+                # The file is saved and recorded; the index catches up at the next start.
+                log.warning("Indexing %s failed: %s", event.output.local_path, exc)
+        if isinstance(event, JobChanged):
             job = event.job
-            if job.status in (JobStatus.SUBMITTED, JobStatus.RUNNING) and job.remote_id:
-                self._poller.watch(job.id, job.remote_id)
-            else:
-                self._poller.unwatch(job.id)
+            runtime = self._runtimes.get(job.connection)
+            if runtime is not None:
+                if job.status in (JobStatus.SUBMITTED, JobStatus.RUNNING) and job.remote_id:
+                    runtime.bridge.watch(job)
+                else:
+                    runtime.bridge.unwatch(job.id)
             if job.is_final and GRID_PARAMETER in job.parameters:
                 self._assemble_grid_when_done(job.batch_id)
         for callback in list(self._subscribers):
@@ -198,6 +394,19 @@ class Engine:
                 callback(event)
             except Exception:
                 log.exception("An event subscriber failed on %s", type(event).__name__)
+
+    def _on_delivery(self, delivery: WebhookDelivery) -> None:
+        """Hand a webhook to the bridge of its job's connection."""
+        try:
+            job = self.store.get_job(delivery.job_id)
+        except KeyError:
+            self.store.mark_webhook_handled(delivery.id)
+            return
+        runtime = self._runtimes.get(job.connection)
+        if runtime is None or not isinstance(runtime.bridge, CloudBridge):
+            log.warning("Webhook for job %d of %s, which is not served", job.id, job.connection)
+            return
+        runtime.bridge.on_delivery(delivery)
 
     def _assemble_grid_when_done(self, batch_id: int) -> None:
         if batch_id in self._grids_started or self.unfinished_jobs({batch_id}):
@@ -246,10 +455,6 @@ class Engine:
             Notice(NoticeLevel.INFO, f"The grid image of batch {batch.name} is saved: {target}")
         )
 
-    def _on_remote_status(self, job_id: int, remote: RemoteJob | None) -> None:
-        assert self._scheduler is not None
-        self._scheduler.apply_remote(job_id, remote)
-
     # Commands ----------------------------------------------------------------------------
 
     @property
@@ -260,9 +465,24 @@ class Engine:
 
     @property
     def scheduler(self) -> Scheduler:
-        if self._scheduler is None:
-            raise EngineError("The engine is not started.")
-        return self._scheduler
+        """The default connection's scheduler."""
+        return self._runtime().scheduler
+
+    def schedulers(self) -> list[Scheduler]:
+        return [runtime.scheduler for runtime in self._runtimes.values()]
+
+    def pause_all(self) -> None:
+        for scheduler in self.schedulers():
+            scheduler.pause()
+
+    def resume_all(self) -> None:
+        for scheduler in self.schedulers():
+            scheduler.resume()
+
+    @property
+    def paused(self) -> bool:
+        schedulers = self.schedulers()
+        return bool(schedulers) and all(scheduler.paused for scheduler in schedulers)
 
     @property
     def definitions(self) -> NodeDefinitions:
@@ -273,9 +493,19 @@ class Engine:
     def definitions(self, definitions: NodeDefinitions) -> None:
         self._definitions = definitions
 
-    def preflight(self, workflow: LoadedWorkflow) -> PreflightReport:
+    def for_cloud(self, connection: str | None = None) -> bool:
+        """Whether jobs of ``connection`` name models by URL and cannot take uploads (every
+        kind but a ComfyUI server)."""
+        runtime = self._runtimes.get(connection or self.connection.label)
+        config = runtime.config if runtime else self.connection
+        return config.kind != COMFYUI
+
+    def preflight(self, workflow: LoadedWorkflow, connection: str | None = None) -> PreflightReport:
         return check_graph(
-            workflow.graph, self.definitions, self.model_library.canonical_urls(), for_cloud=True
+            workflow.graph,
+            self.definitions,
+            self.model_library.canonical_urls(),
+            for_cloud=self.for_cloud(connection),
         )
 
     def add_batch(
@@ -291,23 +521,39 @@ class Engine:
         return self.add_planned_batch(workflow, plan)
 
     def add_planned_batch(
-        self, workflow: LoadedWorkflow, plan: BatchPlan
+        self, workflow: LoadedWorkflow, plan: BatchPlan, connection: str | None = None
     ) -> tuple[Batch, list[Job]]:
         """Check ``workflow``, expand ``plan`` and store the jobs as one queued batch.
 
         Raises PlanningError (pre-flight errors, bad plan values, model files without a URL)
         before anything is stored.
         """
-        return self.queue_planned(workflow, plan, self.plan_batch(workflow, plan))
+        planned = self.plan_batch(workflow, plan, connection)
+        return self.queue_planned(workflow, plan, planned, connection)
 
-    def plan_batch(self, workflow: LoadedWorkflow, plan: BatchPlan) -> PlannedBatch:
-        """Check and expand a batch without storing it; raises PlanningError."""
-        return plan_batch(workflow, plan, self.definitions, self.model_library.canonical_urls())
+    def plan_batch(
+        self, workflow: LoadedWorkflow, plan: BatchPlan, connection: str | None = None
+    ) -> PlannedBatch:
+        """Check and expand a batch for ``connection`` without storing it; raises
+        PlanningError."""
+        return plan_batch(
+            workflow,
+            plan,
+            self.definitions,
+            self.model_library.canonical_urls(),
+            for_cloud=self.for_cloud(connection),
+        )
 
     def queue_planned(
-        self, workflow: LoadedWorkflow, plan: BatchPlan, planned: PlannedBatch
+        self,
+        workflow: LoadedWorkflow,
+        plan: BatchPlan,
+        planned: PlannedBatch,
+        connection: str | None = None,
     ) -> tuple[Batch, list[Job]]:
-        """Store a planned batch as queued jobs and wake the scheduler."""
+        """Store a planned batch as queued jobs of ``connection`` (default: the default
+        connection) and wake its scheduler."""
+        scheduler = self._runtime(connection).scheduler
         # The batch keeps its absolute folder, so a later change of the output folder setting
         # applies to new batches only.
         root = self.output_root.absolute()
@@ -320,7 +566,7 @@ class Engine:
             name=folder,
             workflow_name=workflow.name,
             workflow_path=str(workflow.path),
-            connection=self.connection.label,
+            connection=connection or self.connection.label,
             seed_mode=str(plan.seed_mode),
             output_dir=str(root / folder),
             jobs=[
@@ -332,18 +578,19 @@ class Engine:
         )
         if self._batch_ids is not None:
             self._batch_ids.add(batch.id)
-            self.scheduler.set_batch_ids(self._batch_ids)
+            for each in self.schedulers():
+                each.set_batch_ids(self._batch_ids)
         for job in jobs:
             self._dispatch(JobChanged(job))
-        self.scheduler.wake()
+        scheduler.wake()
         log.info("Queued batch %d: %d jobs of %s", batch.id, len(jobs), workflow.name)
         return batch, jobs
 
     async def cancel(self, job_id: int) -> None:
-        await self.scheduler.cancel(job_id)
+        await self._scheduler_of_job(job_id).cancel(job_id)
 
     def retry(self, job_id: int) -> None:
-        self.scheduler.retry(job_id)
+        self._scheduler_of_job(job_id).retry(job_id)
 
     async def cancel_queued(self, batch_id: int | None = None) -> int:
         """Cancel every queued job (of one batch, or all), leaving submitted ones running."""
@@ -351,7 +598,7 @@ class Engine:
             statuses=[JobStatus.QUEUED], batch_ids=None if batch_id is None else [batch_id]
         )
         for job in jobs:
-            await self.scheduler.cancel(job.id)
+            await self.cancel(job.id)
         return len(jobs)
 
     def retry_failed(self, batch_id: int, cause: FailureCause | None = None) -> int:
@@ -362,7 +609,7 @@ class Engine:
             if group_cause is FailureCause.CANCELLED or (cause and group_cause is not cause):
                 continue
             for job in jobs:
-                self.scheduler.retry(job.id)
+                self.retry(job.id)
                 retried += 1
         return retried
 
@@ -390,36 +637,47 @@ class Engine:
         self.store.set_batch_paused(batch_id, True)
 
     def resume_batch(self, batch_id: int) -> None:
-        self.scheduler.resume_batch(batch_id)
+        batch = self.store.get_batch(batch_id)
+        runtime = self._runtimes.get(batch.connection)
+        if runtime is None:
+            self.store.set_batch_paused(batch_id, False)
+            return
+        runtime.scheduler.resume_batch(batch_id)
 
     def batch_estimate(self, batch_id: int) -> BatchEstimate:
         """Return the jobs left in a batch and when they should be done, from how long the
         last finished jobs on this connection took."""
         left = self.store.count_unfinished(batch_id)
-        recent = self.store.recent_durations(self.connection.label, limit=20)
+        connection = self.store.get_batch(batch_id).connection
+        recent = self.store.recent_durations(connection, limit=20)
         if not left or not recent:
             return BatchEstimate(left, None)
-        slots = max(1, self._client.limits.concurrent_limit if self._client else 1)
+        runtime = self._runtimes.get(connection)
+        slots = max(1, runtime.client.limits.concurrent_limit if runtime else 1)
         seconds = sum(recent) / len(recent) * left / slots
         return BatchEstimate(left, time.time() + seconds)
 
     def _announce(self, job_ids: list[int]) -> None:
         for job_id in job_ids:
             self._dispatch(JobChanged(self.store.get_job(job_id)))
-        self.scheduler.wake()
+        for scheduler in self.schedulers():
+            scheduler.wake()
 
-    def status(self) -> EngineStatus:
-        client = self._client
+    def status(self, connection: str | None = None) -> EngineStatus:
+        """Figures of one connection (default: the default connection) for the status bar."""
+        runtime = self._runtimes.get(connection or self.connection.label)
+        client = runtime.client if runtime else None
         limits = client.limits if client else None
-        in_flight = self._scheduler.in_flight if self._scheduler else 0
+        in_flight = runtime.scheduler.in_flight if runtime else 0
+        pacer = getattr(client, "pacer", None)
         return EngineStatus(
-            connection=self.connection.label,
+            connection=connection or self.connection.label,
             running=_running_jobs(limits, in_flight),
             running_limit=limits.concurrent_limit if limits else 0,
             in_flight=in_flight,
-            requests_last_minute=client.pacer.requests_in_last_minute() if client else 0,
+            requests_last_minute=pacer.requests_in_last_minute() if pacer else 0,
             rate_limit=limits.rate_limit if limits else 0,
-            paused=self._scheduler.paused if self._scheduler else False,
+            paused=runtime.scheduler.paused if runtime else False,
         )
 
     def unfinished_jobs(self, batch_ids: set[int]) -> list[Job]:
@@ -445,3 +703,42 @@ def _running_jobs(limits: Limits | None, in_flight: int) -> int:
     if limits.concurrent_current is not None:
         return limits.concurrent_current
     return min(in_flight, limits.concurrent_limit)
+
+
+def _missing_secret(config: ConnectionConfig) -> str | None:
+    if config.kind == "cmfy" and not config.api_key:
+        return (
+            f"No API key for {config.label}. Enter it in Settings → Connections, or set "
+            "CMFY_API_KEY."
+        )
+    return None
+
+
+def _uses_webhooks(config: ConnectionConfig) -> bool:
+    """Whether status of ``config`` may come by webhook: chosen, or automatic with a tunnel
+    address (or the sandbox, which reaches the receiver on loopback)."""
+    if config.kind == COMFYUI or config.status_mode == "poll":
+        return False
+    if config.status_mode == "webhook":
+        return True
+    return bool(config.public_base_url) or config.kind == SANDBOX
+
+
+def _index_missing_outputs(database: Path, cancel: threading.Event) -> int:
+    """Index outputs saved before the index existed or before a crash; runs on a worker
+    thread with a connection of its own."""
+    try:
+        store = Store.open(database)
+    except StoreError as exc:
+        log.warning("Indexing earlier outputs skipped: %s", exc)
+        return 0
+    try:
+        count = index_unindexed_outputs(store, cancel)
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("Indexing earlier outputs stopped: %s", exc)
+        return 0
+    finally:
+        store.close()
+    if count:
+        log.info("Indexed %d earlier outputs", count)
+    return count

@@ -21,6 +21,14 @@ from cmfy_desk.app import (
     scheduler_options,
 )
 from cmfy_desk.backends.cmfy_cloud import check_base_url
+from cmfy_desk.bridge.events import BridgeEvent
+from cmfy_desk.connections import (
+    CMFY,
+    COMFYUI,
+    ConnectionList,
+    check_connection,
+    with_secret,
+)
 from cmfy_desk.keystore import ApiKeyStore, validate_api_key
 from cmfy_desk.logs import setup_logging
 from cmfy_desk.paths import AppPaths, resolve_paths
@@ -42,6 +50,8 @@ from cmfy_desk.workflows.formats import (
 log = logging.getLogger(__name__)
 
 API_KEY_ENV = "CMFY_API_KEY"
+COMFYUI_AUTH_ENV = "CMFY_COMFYUI_AUTH"
+_MAIN_KINDS = ("submit", "status", "cancel")
 EXIT_OK, EXIT_JOBS_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -55,7 +65,7 @@ class _Reporter:
         self.outputs = 0
         self.changed = asyncio.Event()
 
-    def __call__(self, event: EngineEvent) -> None:
+    def __call__(self, event: EngineEvent | BridgeEvent) -> None:
         match event:
             case JobChanged(job=job):
                 if self._last_status.get(job.id) is not job.status:
@@ -149,19 +159,57 @@ def _load_all(
     return loaded, errors
 
 
-def _connection(options: argparse.Namespace, settings: Settings) -> ConnectionConfig:
+def _connection(
+    options: argparse.Namespace, settings: Settings, paths: AppPaths
+) -> ConnectionConfig | str:
+    """Return the connection the options choose, or a message saying what is wrong."""
+    status = getattr(options, "status", None)
+    public_url = getattr(options, "public_url", None)
     if options.sandbox:
-        return ConnectionConfig(
+        config = ConnectionConfig(
             kind=SANDBOX_CONNECTION,
             plan=options.plan or settings.get("sandbox.plan"),
             sandbox_speed=options.speed or settings.get("sandbox.speed"),
         )
-    api_key = os.environ.get(API_KEY_ENV) or ApiKeyStore().get("cmfy")
-    return ConnectionConfig(
-        kind="cmfy",
-        base_url=options.base_url or settings.get("connection.base_url"),
-        api_key=api_key,
-    )
+    elif getattr(options, "comfyui", None):
+        if status not in (None, "auto") or public_url:
+            return (
+                "a ComfyUI server reports status over its websocket; --status and "
+                "--public-url apply to cmfy.cloud and the sandbox."
+            )
+        auth_value = os.environ.get(COMFYUI_AUTH_ENV) or None
+        if options.auth_header and not auth_value:
+            return (
+                f"--auth-header {options.auth_header} needs the header's value in "
+                f"${COMFYUI_AUTH_ENV}."
+            )
+        config = ConnectionConfig(
+            kind=COMFYUI,
+            base_url=options.comfyui.strip().rstrip("/"),
+            auth_header_name=options.auth_header,
+            api_key=auth_value if options.auth_header else None,
+        )
+    elif getattr(options, "connection", None):
+        saved = ConnectionList.load(paths.connections_file)
+        found = saved.get(options.connection)
+        if found is None:
+            names = ", ".join(config.name for config in saved.connections)
+            return f"no saved connection named {options.connection!r}; saved: {names}."
+        config = with_secret(found, ApiKeyStore())
+        if config.kind == CMFY and os.environ.get(API_KEY_ENV):
+            config = replace(config, api_key=os.environ[API_KEY_ENV])
+    else:
+        api_key = os.environ.get(API_KEY_ENV) or ApiKeyStore().get("cmfy")
+        config = ConnectionConfig(
+            kind="cmfy",
+            base_url=options.base_url or settings.get("connection.base_url"),
+            api_key=api_key,
+        )
+    if status is not None:
+        config = replace(config, status_mode=status)
+    if public_url:
+        config = replace(config, public_base_url=public_url)
+    return config
 
 
 def _plan_all(
@@ -218,13 +266,15 @@ def _jobs_can_progress(engine: Engine, batch_ids: set[int]) -> bool:
 
 def _connection_problem(connection: ConnectionConfig) -> str | None:
     if connection.kind == SANDBOX_CONNECTION:
-        return None
+        return check_connection(connection)
+    if connection.kind == COMFYUI:
+        return check_connection(connection)
     if not connection.api_key:
         return f"no API key. Set {API_KEY_ENV}, store one in the app's Settings, or use --sandbox."
     key_problem = validate_api_key(connection.api_key)
     if key_problem:
         return f"invalid API key: {key_problem}"
-    return check_base_url(connection.base_url)
+    return check_base_url(connection.base_url) or check_connection(connection)
 
 
 def run_command(options: argparse.Namespace) -> int:
@@ -265,11 +315,12 @@ def _set_up(options: argparse.Namespace) -> tuple[AppPaths, Settings, Connection
     paths = resolve_paths(options.data_dir)
     setup_logging(paths.log_dir, console_level=logging.ERROR)
     settings = Settings(paths.settings_file)
-    connection = _connection(options, settings)
-    problem = _connection_problem(connection)
+    connection = _connection(options, settings, paths)
+    problem = connection if isinstance(connection, str) else _connection_problem(connection)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return None
+    assert not isinstance(connection, str)
     return paths, settings, connection
 
 
@@ -285,6 +336,10 @@ def _drive(
 ) -> int:
     """Run the engine until the jobs are done; a headless run never starts paused."""
     run_options = replace(scheduler_options(settings), start_paused=False)
+    port = getattr(options, "webhook_port", None)
+    if port is None:
+        # A tunnel forwards to the configured port; without one any free port serves.
+        port = int(settings.get("webhooks.port")) if connection.public_base_url else 0
     try:
         return asyncio.run(
             _run(
@@ -296,6 +351,7 @@ def _drive(
                 run_options,
                 plan,
                 definitions,
+                port,
             )
         )
     except KeyboardInterrupt:
@@ -354,6 +410,7 @@ async def _run(
     options_for_run: SchedulerOptions,
     plan: BatchPlan | None = None,
     definitions: NodeDefinitions | None = None,
+    webhook_port: int = 0,
 ) -> int:
     started = time.monotonic()
     reporter = _Reporter(sys.stdout, options.json)
@@ -367,6 +424,7 @@ async def _run(
         connection,
         batch_ids=None if resuming else batch_ids,
         options=options_for_run,
+        webhook_port=webhook_port,
     )
     engine.subscribe(reporter)
     if definitions is not None:
@@ -393,6 +451,8 @@ async def _run(
             await reporter.changed.wait()
         jobs = engine.store.jobs(batch_ids=batch_ids)
         folders = sorted({engine.store.get_batch(batch_id).output_dir for batch_id in batch_ids})
+        requests = engine.request_counts()
+        bridge = engine.bridge_status()
     finally:
         await engine.stop()
     shown_folder = folders[0] if len(folders) == 1 else str(output_root)
@@ -410,6 +470,14 @@ async def _run(
         "folders": folders,
         "seconds": round(time.monotonic() - started, 2),
         "by_status": {str(status): n for status, n in counts.items() if n},
+        "requests": {
+            "submit": requests["submit"],
+            "status": requests["status"],
+            "cancel": requests["cancel"],
+            **{kind: n for kind, n in sorted(requests.items()) if kind not in _MAIN_KINDS},
+        },
+        "webhooks_received": bridge.webhooks_received,
+        "status_source": str(bridge.state),
     }
     if options.json:
         print(json.dumps(summary), flush=True)
