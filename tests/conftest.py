@@ -4,6 +4,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import asyncio
+import gc
+from collections.abc import Iterator
 
 import pytest
 
@@ -21,6 +23,20 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> o
 
         return {"qasync": lambda: qasync.QEventLoop(QApplication.instance() or QApplication([]))}
     return {"asyncio": asyncio.new_event_loop}
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Collect the garbage of a test on the Qt loop before the next test starts.
+
+    Each such test closes its own qasync loop, whose timer object is a QObject. Left to the
+    cyclic garbage collector, it can be destroyed later on whichever thread triggers a
+    collection (a download or render worker), and a QObject destroyed off its thread leaves
+    its timers registered: the next timer event then crashes the process.
+    """
+    yield
+    if request.node.get_closest_marker("qt_loop"):
+        gc.collect()
 
 
 @pytest.fixture

@@ -406,7 +406,8 @@ class CloudBridge:
                 interval = min(TUNNEL_DOWN_CHECK_INTERVAL, self._tunnel_check_interval)
             self._recheck.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._recheck.wait(), interval)
+                async with asyncio.timeout(interval):
+                    await self._recheck.wait()
 
     # Helpers -----------------------------------------------------------------------------
 

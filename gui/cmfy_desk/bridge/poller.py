@@ -258,8 +258,11 @@ class Poller:
         while True:
             delay = self._start_due_reads()
             self._wakeup.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that arrives as the event is set, and stop() would then wait forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await self._wakeup.wait()
 
     def _start_due_reads(self) -> float:
         """Start the reads that are due and allowed; return seconds until the next check."""

@@ -454,6 +454,12 @@ class Store:
         ).fetchone()
         return _output_from_row(row)
 
+    def get_output(self, output_id: int) -> Output:
+        row = self._db.execute("SELECT * FROM outputs WHERE id = ?", (output_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"No output {output_id}")
+        return _output_from_row(row)
+
     def outputs(self, job_id: int | None = None) -> list[Output]:
         if job_id is None:
             rows = self._db.execute("SELECT * FROM outputs ORDER BY id").fetchall()
