@@ -18,10 +18,12 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFrame,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -212,6 +214,21 @@ class BatchDialog(QDialog):
         self.splitter.setStretchFactor(2, 3)
         self.splitter.setChildrenCollapsible(False)
 
+        self.connection = QComboBox()
+        self.connection.setToolTip(self.tr("The connection this batch runs on"))
+        labels = self._engine.connection_labels if self._engine else []
+        for label in labels:
+            self.connection.addItem(label, label)
+        self.connection.currentIndexChanged.connect(self._connection_changed)
+        connection_row = QHBoxLayout()
+        connection_row.addWidget(QLabel(self.tr("Run on:")))
+        connection_row.addWidget(self.connection, 1)
+        self._connection_row = QWidget()
+        self._connection_row.setLayout(connection_row)
+        connection_row.setContentsMargins(0, 0, 0, 0)
+        # One connection needs no choice.
+        self._connection_row.setVisible(len(labels) > 1)
+
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
@@ -236,9 +253,29 @@ class BatchDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.splitter, 1)
+        layout.addWidget(self._connection_row)
         layout.addWidget(self.summary)
         layout.addWidget(self.error)
         layout.addWidget(self._buttons)
+
+    @property
+    def selected_connection(self) -> str | None:
+        """The connection the batch goes to; None means the engine's default."""
+        data = self.connection.currentData()
+        return str(data) if data else None
+
+    def _for_cloud(self) -> bool:
+        if self._engine is None:
+            return True
+        return self._engine.for_cloud(self.selected_connection)
+
+    def _connection_changed(self) -> None:
+        # Models by URL and uploads depend on the connection, so the check runs again.
+        for entry in self._entries:
+            entry.report = self._check(entry.workflow)
+        if 0 <= self._current < len(self._entries):
+            self._show_entry(self._entries[self._current])
+        self.schedule_summary()
 
     # Workflows --------------------------------------------------------------------------------
 
@@ -289,7 +326,7 @@ class BatchDialog(QDialog):
 
     def _check(self, workflow: LoadedWorkflow) -> PreflightReport:
         if self._engine is not None:
-            return self._engine.preflight(workflow)
+            return self._engine.preflight(workflow, self.selected_connection)
         return check_graph(workflow.graph, self._definitions, self._library, for_cloud=True)
 
     def select_workflow(self, row: int) -> None:
@@ -463,6 +500,7 @@ class BatchDialog(QDialog):
             plan,
             self._definitions,
             self._library,
+            for_cloud=self._for_cloud(),
         )
 
     def _count_text(self, jobs: int, total: int) -> str:
@@ -589,6 +627,7 @@ class BatchDialog(QDialog):
                 plan,
                 self._definitions,
                 self._library,
+                for_cloud=self._for_cloud(),
             )
 
     def _on_queue_outcome(self, index: int, outcome: PlanOutcome) -> None:

@@ -49,8 +49,10 @@ class _PlanTask(QRunnable):
         definitions: NodeDefinitions,
         library: Mapping[str, str],
         signals: _PlannerSignals,
+        for_cloud: bool,
     ) -> None:
         super().__init__()
+        self._for_cloud = for_cloud
         self._token = token
         self._workflow = workflow
         self._plan = plan
@@ -62,7 +64,13 @@ class _PlanTask(QRunnable):
         planned: PlannedBatch | None = None
         error: str | None = None
         try:
-            planned = plan_batch(self._workflow, self._plan, self._definitions, self._library)
+            planned = plan_batch(
+                self._workflow,
+                self._plan,
+                self._definitions,
+                self._library,
+                for_cloud=self._for_cloud,
+            )
         except (PlanningError, ValueError) as exc:
             error = str(exc)
         except Exception as exc:
@@ -101,11 +109,15 @@ class BatchPlanner(QObject):
         plan: BatchPlan,
         definitions: NodeDefinitions,
         library: Mapping[str, str],
+        *,
+        for_cloud: bool = True,
     ) -> None:
+        """Queue one plan; ``for_cloud`` checks it for a service that names models by URL
+        and takes no uploads (every connection but a ComfyUI server)."""
         if self._closed:
             return
         self._pool.start(
-            _PlanTask(token, workflow, plan, definitions, dict(library), self._signals)
+            _PlanTask(token, workflow, plan, definitions, dict(library), self._signals, for_cloud)
         )
 
     def cancel_pending(self) -> None:

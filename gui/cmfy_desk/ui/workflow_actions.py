@@ -125,7 +125,9 @@ class WorkflowActions(QObject):
             return
         for queued in dialog.planned:
             try:
-                engine.queue_planned(queued.workflow, queued.plan, queued.planned)
+                engine.queue_planned(
+                    queued.workflow, queued.plan, queued.planned, dialog.selected_connection
+                )
             except (ValueError, EngineError, StoreError) as exc:
                 log.warning("Queueing %s failed: %s", queued.workflow.path, exc)
                 self._notify(
