@@ -121,7 +121,7 @@ def drop_rows(window: MainWindow, job_ids: list[int], target_job_id: int, lower:
     rect = table.visualRect(model.index(target_row, Column.WORKFLOW))
     position = QPointF(QPoint(rect.center().x(), rect.bottom() - 2 if lower else rect.top() + 2))
     enter = QDragEnterEvent(
-        position,
+        position.toPoint(),
         Qt.DropAction.MoveAction,
         mime,
         Qt.MouseButton.LeftButton,
@@ -129,7 +129,7 @@ def drop_rows(window: MainWindow, job_ids: list[int], target_job_id: int, lower:
     )
     QApplication.sendEvent(table.viewport(), enter)
     move = QDragMoveEvent(
-        position,
+        position.toPoint(),
         Qt.DropAction.MoveAction,
         mime,
         Qt.MouseButton.LeftButton,
@@ -226,7 +226,7 @@ async def test_drop_files_on_table_adds_workflows(tmp_path: Path) -> None:
         mime.setUrls([QUrl.fromLocalFile(str(bundled_workflows()[2]))])
         center = QPointF(window.job_table.viewport().rect().center())
         enter = QDragEnterEvent(
-            center,
+            center.toPoint(),
             Qt.DropAction.CopyAction,
             mime,
             Qt.MouseButton.NoButton,

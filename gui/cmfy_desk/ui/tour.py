@@ -27,7 +27,7 @@ from pathlib import Path
 import qasync
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from cmfy_desk import APP_NAME, __version__
 from cmfy_desk.app import Engine, scheduler_options
@@ -361,12 +361,8 @@ def drop_files(target: QWidget, paths: list[Path]) -> None:
 def _drag_enter_event(position: QPointF, mime: QMimeData) -> QDragEnterEvent:
     buttons = Qt.MouseButton.LeftButton
     modifiers = Qt.KeyboardModifier.NoModifier
-    try:
-        return QDragEnterEvent(position, Qt.DropAction.CopyAction, mime, buttons, modifiers)
-    except TypeError:
-        # Older PySide6 versions lack the QPointF constructor; 6.12 deprecates the QPoint one.
-        point = position.toPoint()
-        return QDragEnterEvent(point, Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    # The QPoint constructor exists in every supported PySide6 (6.12 adds a QPointF one).
+    return QDragEnterEvent(position.toPoint(), Qt.DropAction.CopyAction, mime, buttons, modifiers)
 
 
 def show_gallery(window: MainWindow) -> None:
@@ -475,4 +471,4 @@ def _viewer_state(window: MainWindow) -> str | None:
 
 
 def _shows_image(viewer: ImageViewer) -> bool:
-    return any(not label.pixmap().isNull() for label in viewer.findChildren(QLabel))
+    return viewer.canvas.has_image()
