@@ -1,0 +1,3553 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1">
+<context>
+    <name>AboutBox</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="347"/>
+        <source>About Cmfy Desk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="351"/>
+        <source>Cmfy Desk {version}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="354"/>
+        <source>Runs ComfyUI workflows in batches on cmfy.cloud or the built-in sandbox.
+
+Licence: GPL-3.0-or-later
+Qt {qt} · PySide6 {pyside} · Python {python}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>AboutDialog</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="91"/>
+        <source>not found</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="125"/>
+        <source>About Cmfy Desk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="130"/>
+        <source>Cmfy Desk {version}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="136"/>
+        <source>Runs ComfyUI workflows in batches on cmfy.cloud or the built-in sandbox.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="141"/>
+        <source>Licence: {licence}. Cmfy Desk is free software under the GNU General Public License, version 3 or any later version, and comes without any warranty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="167"/>
+        <source>Close</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="168"/>
+        <source>Copy versions</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>BatchDialog</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="114"/>
+        <source>New batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="161"/>
+        <source>Same batch settings for all</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="164"/>
+        <source>Count, seeds, prompts, CSV rows and grid apply to every workflow. Each workflow keeps its own parameter values.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="186"/>
+        <source>Parameters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="193"/>
+        <source>Batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="218"/>
+        <source>The connection this batch runs on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="224"/>
+        <source>Run on:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="249"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="674"/>
+        <source>Queue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="311"/>
+        <source>Workflows, one batch each ({count}):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="348"/>
+        <source>{workflow} (the job of {file})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="352"/>
+        <source>{name} · {format} · {nodes} nodes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="368"/>
+        <source>API format</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="369"/>
+        <source>editor format, converted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="370"/>
+        <source>from PNG metadata</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="371"/>
+        <source>from WEBP metadata</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="372"/>
+        <source>from JPEG metadata</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="373"/>
+        <source>from a sidecar file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="482"/>
+        <source>The batch settings are invalid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="490"/>
+        <source>about {cost:.0f}× cost (from the workflow&apos;s estimate)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="496"/>
+        <source>checking…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="509"/>
+        <source>{jobs} in all</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="511"/>
+        <source>asks before queueing more than {limit}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="518"/>
+        <source>1 job</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="519"/>
+        <source>{count} jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="550"/>
+        <source>estimated cost {cost:.1f}×</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="554"/>
+        <source>Estimated GPU time, where 1× is one 512×512 image in 20 steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="571"/>
+        <source>Fix: {fix}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="581"/>
+        <source>Queue every workflow&apos;s batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="583"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="606"/>
+        <source>Cannot queue: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="622"/>
+        <source>Checking {jobs}…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="638"/>
+        <source>Planning failed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="655"/>
+        <source>Nothing was queued.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="666"/>
+        <source>Queue a large batch?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="667"/>
+        <source>Queue {jobs}?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="670"/>
+        <source>This is more than {limit} jobs. Each job costs GPU time, so check the count, the prompt list and the grid before queueing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Compare</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="206"/>
+        <source>Prompt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="207"/>
+        <source>Negative</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="213"/>
+        <source>Same parameters as the others</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="245"/>
+        <source>Workflow</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="246"/>
+        <source>Seed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="247"/>
+        <source>Steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="249"/>
+        <source>CFG</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="252"/>
+        <source>Sampler</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="253"/>
+        <source>Size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="255"/>
+        <source>Models</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CompareWindow</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="80"/>
+        <source>Compare {count} images — Cmfy Desk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="101"/>
+        <source>Fit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="104"/>
+        <source>100 %</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="107"/>
+        <source>Zoom and pan in any image: the others follow.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionsDialog</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="64"/>
+        <source>Connections</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="77"/>
+        <source>Add</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="79"/>
+        <source>Remove</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="90"/>
+        <source>ComfyUI server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="91"/>
+        <source>cmfy.cloud account</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="92"/>
+        <source>Sandbox (built-in)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="99"/>
+        <source>only behind an auth proxy, e.g. Authorization</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="105"/>
+        <source>Webhooks when a tunnel is set, else polling</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="106"/>
+        <source>Webhooks through my tunnel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="107"/>
+        <source>Polling</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="114"/>
+        <source>Prompts kept waiting on the server besides the one it runs, so the next one starts at once</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="118"/>
+        <source>Test connection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="125"/>
+        <source>Name:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="126"/>
+        <source>Kind:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="127"/>
+        <source>Server address:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="128"/>
+        <source>Auth header:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="129"/>
+        <source>API key or header value:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="130"/>
+        <source>Plan:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="131"/>
+        <source>Job status:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="132"/>
+        <source>Public base URL:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="133"/>
+        <source>Prompts waiting:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="144"/>
+        <source>The default connection is set in Settings. Connections listed here run at the same time; choose one for each batch in the batch dialog.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="191"/>
+        <source>stored; type a new one to replace it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="270"/>
+        <source>Remove connection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="272"/>
+        <source>Remove the connection {name}? Its jobs stay in the history; queued ones wait until a connection of that name exists again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="305"/>
+        <source>The sk_live_… key from the cmfy.cloud portal</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="307"/>
+        <source>The value of the auth header, kept in the keyring</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="319"/>
+        <source>Connecting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="321"/>
+        <source>Testing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="337"/>
+        <source>{url} did not answer as a ComfyUI server: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="355"/>
+        <source>Saving {path} failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="380"/>
+        <source>ComfyUI {version}, Python {python}, devices: {devices}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="385"/>
+        <source>none listed</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CrashDialog</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/crash_dialog.py" line="90"/>
+        <source>Cmfy Desk ran into an error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/crash_dialog.py" line="99"/>
+        <source>An unexpected error occurred, and the log file records it. You can continue working, but if Cmfy Desk misbehaves, quit and start it again: queued jobs stay in the queue.
+
+To report the problem, copy the report below. API keys are removed from it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/crash_dialog.py" line="119"/>
+        <source>Copy report</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/crash_dialog.py" line="120"/>
+        <source>Open log folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/crash_dialog.py" line="121"/>
+        <source>Quit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/crash_dialog.py" line="122"/>
+        <source>Continue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/crash_dialog.py" line="143"/>
+        <source>The report is copied to the clipboard.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/crash_dialog.py" line="148"/>
+        <source>1 more error occurred since; the log file records it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/crash_dialog.py" line="150"/>
+        <source>{count} more errors occurred since; the log file records them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/crash_dialog.py" line="160"/>
+        <source>The log folder could not be opened. It is {folder}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>FailuresDialog</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="41"/>
+        <source>Transient</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="42"/>
+        <source>Failed on the server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="43"/>
+        <source>Lost</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="44"/>
+        <source>Rejected key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="45"/>
+        <source>Invalid workflow</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="46"/>
+        <source>Cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="54"/>
+        <source>Network errors, timeouts, server errors and failed downloads. A retry usually works.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="58"/>
+        <source>The workflow ran and failed on the GPU node. Check the error before retrying.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="62"/>
+        <source>The service no longer knows these jobs. A retry sends them again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="65"/>
+        <source>The service rejected the API key or the account. Fix it in Settings first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="69"/>
+        <source>The service rejected the workflow. A retry fails again unless the workflow is fixed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="80"/>
+        <source>1 job</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="81"/>
+        <source>{count} jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="102"/>
+        <source>Failed jobs of {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="108"/>
+        <source>Failed jobs of batch {name}, by cause:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="115"/>
+        <source>No failed jobs left in this batch.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="120"/>
+        <source>Retried jobs go back to the queue with a new submission. Retrying also resumes the batch when it is paused.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="129"/>
+        <source>Retry all</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="181"/>
+        <source>(no error message)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="197"/>
+        <source>Retry these</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/failures_dialog.py" line="198"/>
+        <source>Queue the {count} again</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>FilterPanel</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="414"/>
+        <source>Favourites only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="417"/>
+        <source>Any rating</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="420"/>
+        <source>1 star or more</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="422"/>
+        <source>{count} stars or more</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="426"/>
+        <source>All batches</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="427"/>
+        <source>All connections</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="428"/>
+        <source>All days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="436"/>
+        <source>Batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="437"/>
+        <source>Connection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="438"/>
+        <source>Day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="441"/>
+        <source>Folders</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>FindingRow</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="54"/>
+        <source>Fix: {fix}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="73"/>
+        <source>Error: the batch cannot be queued</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="74"/>
+        <source>Warning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="75"/>
+        <source>Note</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>FolderIndexing</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="702"/>
+        <source>{path} is not a folder. Choose an existing folder.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="708"/>
+        <source>Adding the folder {path} failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="719"/>
+        <source>Remove folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="720"/>
+        <source>Remove {path} from the gallery?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="723"/>
+        <source>The records of its images, with their ratings and tags, are removed. The files stay on disk.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="727"/>
+        <source>Remove</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="742"/>
+        <source>Removing the folder {path} failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="754"/>
+        <source>Changing the folder {path} failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="797"/>
+        <source>The scan of {path} was cancelled.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="803"/>
+        <source>Scanning {path} failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="819"/>
+        <source>{folder}: {indexed} images indexed, {unchanged} unchanged, {failed} damaged or unreadable, {missing} missing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="831"/>
+        <source>The scan was cancelled before the end.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>FolderList</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="559"/>
+        <source>Checked folders are rescanned every minute</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="562"/>
+        <source>Add folder…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="563"/>
+        <source>Index the images of a folder and its subfolders</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="565"/>
+        <source>Remove</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="567"/>
+        <source>Remove the folder&apos;s images from the gallery; the files stay on disk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="572"/>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="609"/>
+        <source>Add a folder of images to the gallery</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="628"/>
+        <source>%v of %m images</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Gallery</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="119"/>
+        <source>1 image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="120"/>
+        <source>{count} images</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>GalleryModel</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="506"/>
+        <source>Removed from the gallery</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="538"/>
+        <source>seed {seed}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="551"/>
+        <source>Seed: {seed}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="553"/>
+        <source>Steps: {steps}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="555"/>
+        <source>CFG: {cfg:g}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="557"/>
+        <source>Sampler: {sampler}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="562"/>
+        <source>Size: {w} × {h}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="564"/>
+        <source>Models: {models}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="567"/>
+        <source>Batch {batch} on {connection}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="572"/>
+        <source>Tags: {tags}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="644"/>
+        <source>Damaged file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="645"/>
+        <source>Unreadable file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="646"/>
+        <source>Missing file</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>GalleryPanel</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="818"/>
+        <source>Search images</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="888"/>
+        <source>No images match the search and filters.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="891"/>
+        <source>Images appear here as jobs finish. Double-click one to view it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>GalleryView</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="703"/>
+        <source>Images appear here as jobs finish. Double-click one to view it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ImageActions</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="118"/>
+        <source>No rating</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="120"/>
+        <source>1 star</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="121"/>
+        <source>{count} stars</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="164"/>
+        <source>Open</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="166"/>
+        <source>Open containing folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="169"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="263"/>
+        <source>Favourite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="180"/>
+        <source>Tags…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="183"/>
+        <source>Copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="185"/>
+        <source>Export…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="186"/>
+        <source>Move to Trash…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="191"/>
+        <source>Compare</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="219"/>
+        <source>Rating</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="263"/>
+        <source>Remove from favourites</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="296"/>
+        <source>Saving the change to {count} images failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="367"/>
+        <source>Export {images} to a folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="384"/>
+        <source>Exported {images} to {folder}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="391"/>
+        <source>Exporting failed for {images}: {errors}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="405"/>
+        <source>Move to Trash</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="407"/>
+        <source>Move {images} to the trash?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="411"/>
+        <source>The files can be restored from the trash. Keep their records in the gallery (marked missing, with rating and tags), or remove the records as well?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="415"/>
+        <source>Keep records</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="416"/>
+        <source>Remove records</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="466"/>
+        <source>Moving {images} to the trash failed: {paths}. Check that the files can be written and that the drive has a trash folder.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="493"/>
+        <source>{name} was not made by a job of Cmfy Desk, so it cannot run again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="507"/>
+        <source>Select 2 or 4 images made by jobs to compare them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ImageCanvas</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="112"/>
+        <source>{name} is too large to show: {width} × {height} pixels take {needed} MiB, more than the {limit} MiB the viewer allows. Open it in an image editor.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="150"/>
+        <source>Cannot show {name}: {reason}. The file may have been moved, deleted or damaged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="299"/>
+        <source>Fit ({percent} %)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="302"/>
+        <source>{percent} %</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="321"/>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="333"/>
+        <source>Loading…</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ImageDetails</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="209"/>
+        <source>{seconds:.1f} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="212"/>
+        <source>{minutes} min {seconds:02d} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="216"/>
+        <source>{hours} h {minutes:02d} min</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ImageViewer</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="108"/>
+        <source>Previous image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="110"/>
+        <source>Previous image (Left or PageUp)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="112"/>
+        <source>Next image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="114"/>
+        <source>Next image (Right or PageDown)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="116"/>
+        <source>Details</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="120"/>
+        <source>Show or hide how the image was made (I)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="152"/>
+        <source>Fit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="155"/>
+        <source>100 %</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="208"/>
+        <source>{name} — Cmfy Desk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="248"/>
+        <source>This is the last image.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="250"/>
+        <source>This is the first image.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="256"/>
+        <source>Output {id} is no longer in the library.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="167"/>
+        <source>Open containing folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/viewer.py" line="163"/>
+        <source>Copy path</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>JobDetailsPanel</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="148"/>
+        <source>Select a job in the table to see its details, progress and preview.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="195"/>
+        <source>Queue this job again as a new submission</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="212"/>
+        <source>Workflow:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="213"/>
+        <source>Batch:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="214"/>
+        <source>Connection:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="215"/>
+        <source>Seed:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="216"/>
+        <source>Parameters:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="217"/>
+        <source>Submitted:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="218"/>
+        <source>Started:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="219"/>
+        <source>Finished:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="220"/>
+        <source>Execution time:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="221"/>
+        <source>Attempts:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="226"/>
+        <source>Remote id:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="226"/>
+        <source>The job&apos;s id on the server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="229"/>
+        <source>Request id:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="230"/>
+        <source>The id of the request that failed, for the service&apos;s support</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="232"/>
+        <source>Error code:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="232"/>
+        <source>The code of the last error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="243"/>
+        <source>Error details</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="245"/>
+        <source>Copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="246"/>
+        <source>Copy the error details to the clipboard</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="290"/>
+        <source>Job {id}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="355"/>
+        <source>Queueing job {id} again failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="381"/>
+        <source>Resubmit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="381"/>
+        <source>Retry</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="388"/>
+        <source>Not queued yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="391"/>
+        <source>Waiting in the local queue, because its batch is paused. Resume the batch (Queue → Batch → Pause batch) to send it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="395"/>
+        <source>Waiting in the local queue for a free slot on the server.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="397"/>
+        <source>Being sent to the server.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="400"/>
+        <source>Accepted by the server, at position {position} in its queue.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="403"/>
+        <source>Accepted by the server, waiting for it to start.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="405"/>
+        <source>Running on the server.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="407"/>
+        <source>Finished on the server. Its outputs are being downloaded.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="409"/>
+        <source>Finished. Its outputs are saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="411"/>
+        <source>Some outputs of the job are missing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="413"/>
+        <source>The job failed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="415"/>
+        <source>Cancelled. Retry queues it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="418"/>
+        <source>The server no longer knows this job (it restarted or forgot it). Resubmit it to run it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="451"/>
+        <source>{seconds:.1f} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="453"/>
+        <source>{minutes} min {seconds:02d} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_details.py" line="471"/>
+        <source>No step progress reported.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>JobTableModel</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="119"/>
+        <source>Workflow</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="120"/>
+        <source>Batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="121"/>
+        <source>Models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="122"/>
+        <source>Seed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="123"/>
+        <source>Status</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="124"/>
+        <source>Priority</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="125"/>
+        <source>Queue position</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="126"/>
+        <source>Progress</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="127"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="169"/>
+        <source>Submitted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="128"/>
+        <source>Started</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="129"/>
+        <source>Finished</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="130"/>
+        <source>Error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="138"/>
+        <source>Progress by stage (queued, submitted, running, downloading, done). While a job runs on a server that reports its steps, such as a ComfyUI server, the bar shows the share of the workflow done and the current node. Failed, cancelled and lost jobs show no bar.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="146"/>
+        <source>Queued jobs of higher priority are sent first: High is 10, Normal 0, Low -10.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="151"/>
+        <source>The model files a job loads. Jobs with the same colour use the same models and are sent one after another, so that they run on nodes that already hold them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="157"/>
+        <source>The job&apos;s place in the service&apos;s own queue, while it waits there.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="166"/>
+        <source>Draft</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="167"/>
+        <source>Queued</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="168"/>
+        <source>Submitting</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="170"/>
+        <source>Running</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="171"/>
+        <source>Downloading</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="172"/>
+        <source>Succeeded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="173"/>
+        <source>Partial</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="174"/>
+        <source>Failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="175"/>
+        <source>Cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="176"/>
+        <source>Lost</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="185"/>
+        <source>node {id}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="198"/>
+        <source>Node {id} ({node}), step {value} of {maximum}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="202"/>
+        <source>Node {id} ({node}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="203"/>
+        <source>{done} of {total} nodes done, {percent} % of the workflow.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="558"/>
+        <source>{name} (paused)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="566"/>
+        <source>Queued (paused)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="594"/>
+        <source>Job {id}: {status}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="598"/>
+        <source>Batch: {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="602"/>
+        <source>The batch is paused: its queued jobs wait until you resume it (Queue → Pause batch).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="606"/>
+        <source>Priority: {priority}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="607"/>
+        <source>Attempts: {count}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="609"/>
+        <source>Remote id: {id}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="611"/>
+        <source>Error code: {code}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="613"/>
+        <source>Request id: {id}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="615"/>
+        <source>Error: {message}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="621"/>
+        <source>The workflow loads no model files.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="622"/>
+        <source>Model files:</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="147"/>
+        <source>Demo — Cmfy Desk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="147"/>
+        <source>Cmfy Desk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="189"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="436"/>
+        <source>Cannot connect: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="195"/>
+        <source>No API key for cmfy.cloud is set, so no jobs can run. Open File → Settings… and enter the key, or choose the built-in sandbox there.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="259"/>
+        <source>Notices</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="274"/>
+        <source>Add workflows…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="276"/>
+        <source>Add folder…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="278"/>
+        <source>Model library…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="281"/>
+        <source>Add sample workflows</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="284"/>
+        <source>Settings…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="284"/>
+        <source>Ctrl+,</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="287"/>
+        <source>Connections…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="287"/>
+        <source>Ctrl+Shift+K</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="289"/>
+        <source>Quit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="289"/>
+        <source>Ctrl+Q</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="291"/>
+        <source>Cancel selected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="294"/>
+        <source>Retry selected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="294"/>
+        <source>Ctrl+R</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="296"/>
+        <source>Pause queue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="299"/>
+        <source>Open output folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="301"/>
+        <source>About Cmfy Desk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="303"/>
+        <source>Keyboard shortcuts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="304"/>
+        <source>Ctrl+/</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="307"/>
+        <source>Open log folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="309"/>
+        <source>Metrics…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="309"/>
+        <source>Ctrl+M</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="314"/>
+        <source>&amp;File</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="326"/>
+        <source>&amp;Queue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="339"/>
+        <source>&amp;View</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="343"/>
+        <source>&amp;Tools</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="345"/>
+        <source>&amp;Help</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="463"/>
+        <source>{what} failed: {error}. Details are in the log file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="476"/>
+        <source>Connecting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="476"/>
+        <source>Not connected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="482"/>
+        <source>Sandbox (built-in)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="488"/>
+        <source>{running}/{limit} running · {requests}/{rate} req/min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="496"/>
+        <source>Paused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="547"/>
+        <source>Add workflows</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="551"/>
+        <source>Workflows and pictures (*.json *.png *.webp *.jpg *.jpeg)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="552"/>
+        <source>All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="563"/>
+        <source>Add a folder of workflows</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="598"/>
+        <source>Cancelling jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="673"/>
+        <source>Select 2 or 4 images to compare, not {count}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="729"/>
+        <source>The webhook receiver is not running. Choose webhooks, save the settings, and test again once connected.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="757"/>
+        <source>The connections are saved; demo mode uses the built-in sandbox only.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="763"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="780"/>
+        <source>Connecting</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="793"/>
+        <source>The queue settings are saved. They apply at the next start of Cmfy Desk, because restarting the queue now would lose the jobs running on the built-in sandbox.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="800"/>
+        <source>Applying queue settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>MetadataPanel</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="256"/>
+        <source>Copy prompt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="258"/>
+        <source>Copy seed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="260"/>
+        <source>Copy parameters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="262"/>
+        <source>Copy the prompts and settings in the text format other image tools read</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="279"/>
+        <source>Prompt:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="280"/>
+        <source>Negative prompt:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="281"/>
+        <source>Seed:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="282"/>
+        <source>Steps:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="283"/>
+        <source>CFG:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="284"/>
+        <source>Sampler:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="285"/>
+        <source>Size:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="286"/>
+        <source>Models:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="287"/>
+        <source>Batch values:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="288"/>
+        <source>Batch:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="289"/>
+        <source>Connection:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="290"/>
+        <source>Created:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="291"/>
+        <source>Queued:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="292"/>
+        <source>Run:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="293"/>
+        <source>GPU time:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="294"/>
+        <source>Total:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="295"/>
+        <source>Rating:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="296"/>
+        <source>Tags:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="297"/>
+        <source>File:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="309"/>
+        <source>From queueing the job to its start</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="310"/>
+        <source>From its start to its end, download included</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="311"/>
+        <source>The GPU time the server reported</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="313"/>
+        <source>The values the batch set for this job, such as a CSV row&apos;s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="322"/>
+        <source>Copy graph</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="323"/>
+        <source>Copy the graph as API-format JSON</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="369"/>
+        <source>Output {id} (its job is no longer recorded)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="404"/>
+        <source>Graph ({count} nodes)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="448"/>
+        <source>{width} × {height} px, {kb:.0f} KB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="451"/>
+        <source>{kb:.0f} KB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="455"/>
+        <source>{name} (batch {id}, job {position} of {count})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="461"/>
+        <source>batch {id}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="467"/>
+        <source>, favourite</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>MetricsDialog</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="832"/>
+        <source>Metrics</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="872"/>
+        <source>All time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="872"/>
+        <source>Last hour</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="872"/>
+        <source>Last 24 hours</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="877"/>
+        <source>Refresh</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="880"/>
+        <source>Show:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="882"/>
+        <source>Time:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="887"/>
+        <source>Duration</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="887"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1197"/>
+        <source>Jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="887"/>
+        <source>Mean</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="887"/>
+        <source>Max</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="890"/>
+        <source>Figure</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="890"/>
+        <source>Value</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="897"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1255"/>
+        <source>Queue and run time per minute (mean)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="899"/>
+        <source>Total time of finished jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="905"/>
+        <source>Warnings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="921"/>
+        <source>Overview</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="922"/>
+        <source>Production checklist</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="924"/>
+        <source>Export metrics CSV…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="926"/>
+        <source>One row per connection and per batch, over the chosen time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="929"/>
+        <source>Export job history CSV…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="931"/>
+        <source>One row per job shown, with every time in ISO 8601 (UTC)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="993"/>
+        <source>All connections</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1003"/>
+        <source>Connection: {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1007"/>
+        <source>Batch: {name} ({connection})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1070"/>
+        <source>Not connected: the figures come from the database, which opens with the connection.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1100"/>
+        <source>Reading the database failed: {error}. Details are in the log file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1184"/>
+        <source>Queue time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1185"/>
+        <source>Execution time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1186"/>
+        <source>Total time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1189"/>
+        <source>From submission to start, by the service&apos;s clock where it reports one</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1190"/>
+        <source>The service&apos;s GPU time where reported, else from start to completion</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1191"/>
+        <source>From submission until the outputs are saved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1200"/>
+        <source>{count} jobs/min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1205"/>
+        <source>Throughput</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1211"/>
+        <source>Succeeded jobs per minute over {window}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1214"/>
+        <source>{rate} ({hits} hits, {misses} misses)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1219"/>
+        <source>Cache hit rate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1225"/>
+        <source>429 responses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1231"/>
+        <source>Requests</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1232"/>
+        <source>Requests sent to the server since it started</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1238"/>
+        <source>No jobs in this view.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1246"/>
+        <source>queue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1247"/>
+        <source>run</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1251"/>
+        <source>Queue and run time per {width} (mean)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1256"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1259"/>
+        <source>No finished jobs in this view</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1291"/>
+        <source>No warnings: queue time, cache hits and 429 responses are within range.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1332"/>
+        <source>Export metrics</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1339"/>
+        <source>Export job history</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1347"/>
+        <source>CSV files (*.csv)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1347"/>
+        <source>All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1407"/>
+        <source>Not connected: nothing to export.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1375"/>
+        <source>Saved {rows} rows to {path}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1235"/>
+        <source>Jobs that ended without success, by cause</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1395"/>
+        <source>Saved {rows} jobs to {path}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1418"/>
+        <source>Writing {path} failed: {error}. Choose another folder.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ModelEntryDialog</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="197"/>
+        <source>the file name, e.g. flux1-dev.safetensors</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="199"/>
+        <source>https://huggingface.co/…/resolve/&lt;commit&gt;/file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="201"/>
+        <source>e.g. checkpoints, loras, vae</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="207"/>
+        <source>Name:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="208"/>
+        <source>Download URL:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="209"/>
+        <source>Folder:</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ModelLibraryDialog</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="237"/>
+        <source>Model library</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="249"/>
+        <source>cmfy.cloud names models by download URL and caches them by the exact URL. A workflow that names a local file gets the URL listed here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="255"/>
+        <source>Filter by name, file, URL or folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="283"/>
+        <source>Add…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="285"/>
+        <source>Edit…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="287"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="357"/>
+        <source>Remove</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="334"/>
+        <source>Add a model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="339"/>
+        <source>Edit a model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="347"/>
+        <source>Remove models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="349"/>
+        <source>Remove {name} from the library?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="352"/>
+        <source>Remove {count} models from the library?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="355"/>
+        <source>Workflows that name these files will need another URL to run on cmfy.cloud.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="418"/>
+        <source>Only conflicts ({count})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="421"/>
+        <source>File names listed under more than one URL, highlighted in the table</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="424"/>
+        <source>{count} models · {conflicts} file names with several URLs</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ModelLibraryModel</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="102"/>
+        <source>Name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="103"/>
+        <source>File name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="104"/>
+        <source>URL</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="105"/>
+        <source>Folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="106"/>
+        <source>Source</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="121"/>
+        <source>yours</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="121"/>
+        <source>templates</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="146"/>
+        <source>{file} is listed under {count} URLs, and each URL is a separate cache entry on the GPU nodes. Workflows use: {chosen}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>NoticePanel</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/notices.py" line="87"/>
+        <source>Clear</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/notices.py" line="138"/>
+        <source>Notices: {count}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/notices.py" line="140"/>
+        <source>No notices</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>NotificationSettingsGroup</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="309"/>
+        <source>Notifications</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="313"/>
+        <source>Batch done:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="314"/>
+        <source>Batch failed:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="315"/>
+        <source>Connection problem:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="318"/>
+        <source>None</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="319"/>
+        <source>In the window</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="320"/>
+        <source>Desktop notification</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="329"/>
+        <source>Beep with each notification</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PreflightPanel</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="93"/>
+        <source>Pre-flight check</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="111"/>
+        <source>Remove unused nodes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="113"/>
+        <source>Remove the nodes that lead to no output from this workflow</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="116"/>
+        <source>Use canonical URLs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="119"/>
+        <source>Write the model library&apos;s URL into every model input the check names. The change applies to every job of this workflow&apos;s batch.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="124"/>
+        <source>Model library…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="126"/>
+        <source>Add the download URL of each model file the check names</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="129"/>
+        <source>applies to the whole batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="157"/>
+        <source>No workflow selected.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="164"/>
+        <source>{nodes} nodes · relative cost {cost:.1f}× per job</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="168"/>
+        <source>no problems found</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="172"/>
+        <source>1 error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="174"/>
+        <source>{count} errors</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/preflight_panel.py" line="179"/>
+        <source>Relative cost: estimated GPU time per job, where 1 is one 512×512 image in 20 steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>QueueActions</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="86"/>
+        <source>Move to top</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="88"/>
+        <source>Send the selected queued jobs before all others</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="90"/>
+        <source>Ctrl+Home</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="92"/>
+        <source>Move to bottom</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="94"/>
+        <source>Send the selected queued jobs after all others</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="96"/>
+        <source>Ctrl+End</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="98"/>
+        <source>Priority</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="99"/>
+        <source>Batch priority</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="101"/>
+        <source>High (10)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="102"/>
+        <source>Normal (0)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="103"/>
+        <source>Low (-10)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="114"/>
+        <source>Queued jobs of higher priority are sent first</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="117"/>
+        <source>Give every job of the selected jobs&apos; batches this priority</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="121"/>
+        <source>Pause batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="123"/>
+        <source>Hold the queued jobs of the selected jobs&apos; batches; running jobs continue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="127"/>
+        <source>Retry failed jobs of batch…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="129"/>
+        <source>Show the batch&apos;s failures by cause and queue them again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="132"/>
+        <source>Cancel queued jobs of batch…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="134"/>
+        <source>Cancel the jobs of the selected jobs&apos; batches that are still queued</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="137"/>
+        <source>Cancel all queued jobs…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="139"/>
+        <source>Cancel every job that is still queued; running jobs continue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="141"/>
+        <source>Batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="196"/>
+        <source>{what} failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="219"/>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="242"/>
+        <source>Moving jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="267"/>
+        <source>Setting the priority</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="275"/>
+        <source>Setting the batch priority</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="288"/>
+        <source>Pausing the batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="291"/>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="422"/>
+        <source>Resuming the batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="314"/>
+        <source>Cancel queued jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="318"/>
+        <source>No jobs are queued there.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="325"/>
+        <source>Running jobs continue. Cancelled jobs stay in the table, and Retry selected queues them again, so there is no undo.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="330"/>
+        <source>Cancel {count}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="333"/>
+        <source>Keep them</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="345"/>
+        <source>Cancel the 1 queued job?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="346"/>
+        <source>Cancel all {count} queued jobs?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="349"/>
+        <source>Cancel the queued jobs of batch {name} ({count})?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="352"/>
+        <source>Cancel the queued jobs of {batches} batches ({count})?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="363"/>
+        <source>Cancelling jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="416"/>
+        <source>Retrying jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="452"/>
+        <source>1 job left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="452"/>
+        <source>{count} jobs left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="456"/>
+        <source>batch paused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="458"/>
+        <source>queue paused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="460"/>
+        <source>no estimate yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="463"/>
+        <source>done ≈ {time}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_actions.py" line="468"/>
+        <source>Batch {name}. The estimate assumes that its jobs take as long as the last finished jobs on this connection, and use every running slot.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>QueueArea</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_area.py" line="35"/>
+        <source>The queue is empty</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_area.py" line="42"/>
+        <source>Drop ComfyUI workflows here: .json files in API or editor format, pictures saved by ComfyUI, or folders of them. Or use File → Add workflows…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_area.py" line="55"/>
+        <source>Run the sample workflows</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_area.py" line="61"/>
+        <source>Demo mode: jobs run on the built-in sandbox, which renders test images on this computer. No account is needed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>QueueTransfer</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="53"/>
+        <source>Export queue…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="55"/>
+        <source>Save the queued jobs to a file, to import them here or elsewhere</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="58"/>
+        <source>Import queue…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="60"/>
+        <source>Queue the jobs of an exported queue file as new batches</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="72"/>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="90"/>
+        <source>Export queue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="75"/>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="138"/>
+        <source>Queue files (*.json)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="75"/>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="138"/>
+        <source>All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="93"/>
+        <source>{name} already exists. Replace it?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="94"/>
+        <source>Replace</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="118"/>
+        <source>Exporting the queue to {name} failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="125"/>
+        <source>Exported 1 queued job to {name}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="127"/>
+        <source>Exported {count} queued jobs to {name}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="136"/>
+        <source>Import queue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="162"/>
+        <source>{name}: importing failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="171"/>
+        <source>Imported {jobs} in {batches} from {name}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="174"/>
+        <source>1 batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/queue_transfer.py" line="176"/>
+        <source>{count} batches</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>QuitQuestion</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/quit_guard.py" line="105"/>
+        <source>Quit Cmfy Desk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/quit_guard.py" line="110"/>
+        <source>1 job is still running. Quit anyway?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/quit_guard.py" line="114"/>
+        <source>{count} jobs are still running. Quit anyway?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/quit_guard.py" line="122"/>
+        <source>They run on the built-in sandbox, which stops when Cmfy Desk quits, so they are lost. Retry runs them again after the next start.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/quit_guard.py" line="130"/>
+        <source>Jobs sent to cmfy.cloud keep running there, and their images are downloaded on the next start.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/quit_guard.py" line="138"/>
+        <source>1 queued job stays in the queue and continues on the next start.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/quit_guard.py" line="144"/>
+        <source>{count} queued jobs stay in the queue and continue on the next start.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/quit_guard.py" line="151"/>
+        <source>Keep running in the tray to let the queue finish with the window hidden. The tray icon shows the window again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/quit_guard.py" line="160"/>
+        <source>Quit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/quit_guard.py" line="164"/>
+        <source>Keep running in the tray</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/quit_guard.py" line="172"/>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Rerun</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/rerun.py" line="31"/>
+        <source>Run again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/rerun.py" line="32"/>
+        <source>Vary seed…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/rerun.py" line="33"/>
+        <source>Edit and run…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/rerun.py" line="56"/>
+        <source>Vary seed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/rerun.py" line="58"/>
+        <source>Jobs to make, each with a new random seed:</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SearchHelpDialog</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="376"/>
+        <source>Searching images</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="382"/>
+        <source>Words are looked for in prompts, model names and tags, and every word must match. Put a phrase in quotes (&quot;red fox&quot;). A minus sign leaves out what matches: -snow, -tag:draft.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SearchLine</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="281"/>
+        <source>Search prompts, models and tags, e.g. red fox seed:1234 rating:&gt;=4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="285"/>
+        <source>Clear the search</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="292"/>
+        <source>?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="293"/>
+        <source>Search fields and examples</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="63"/>
+        <source>Settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="73"/>
+        <source>Sandbox (built-in)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="74"/>
+        <source>cmfy.cloud</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="85"/>
+        <source>stored; type a new key to replace it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="87"/>
+        <source>sk_live_… from the cmfy.cloud portal</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="92"/>
+        <source>Browse…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="110"/>
+        <source>How many times faster than real time the sandbox runs jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="125"/>
+        <source>Connection:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="126"/>
+        <source>Base URL:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="127"/>
+        <source>API key:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="128"/>
+        <source>Output folder:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="129"/>
+        <source>Sandbox plan:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="130"/>
+        <source>Sandbox speed:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="150"/>
+        <source>Webhooks when a tunnel is set, else polling</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="151"/>
+        <source>Webhooks through my tunnel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="152"/>
+        <source>Polling</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="157"/>
+        <source>https://your-tunnel.example</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="160"/>
+        <source>Any free port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="162"/>
+        <source>Test</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="164"/>
+        <source>Send a request through the public address and time its arrival here</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="182"/>
+        <source>Job status:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="183"/>
+        <source>Public base URL:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="184"/>
+        <source>Receiver port:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="186"/>
+        <source>Job status (cmfy.cloud)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="192"/>
+        <source>cmfy.cloud reports finished jobs only to a public HTTPS address, which a desktop does not have. Run a tunnel (cloudflared, ngrok, Tailscale Funnel) that forwards to http://127.0.0.1:{port} and enter its public address here; without one, Cmfy Desk polls.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="196"/>
+        <source>PORT</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="201"/>
+        <source>Enter the public base URL of your tunnel first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="204"/>
+        <source>Sending a request through {url}…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="205"/>
+        <source>Testing the tunnel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="218"/>
+        <source>No cap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="222"/>
+        <source>Most jobs to run at once, below the plan&apos;s limit. 0 means no cap: as many as the plan allows.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="226"/>
+        <source>Start with the queue paused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="230"/>
+        <source>Never</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="231"/>
+        <source> failures in a row</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="234"/>
+        <source>Pause a batch after this many of its jobs failed in a row; 0 never pauses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="236"/>
+        <source>Send jobs that use the same models together</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="240"/>
+        <source>Jobs that load the same model files go one after another, so that they run on nodes that already hold those models.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="246"/>
+        <source>Queue settings apply when the queue restarts, which happens on OK unless jobs are running on the built-in sandbox; then they apply at the next start.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="254"/>
+        <source>Max running jobs:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="255"/>
+        <source>Pause a batch after:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="259"/>
+        <source>Queue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="279"/>
+        <source>The public base URL must start with https://, the address your tunnel gives.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="283"/>
+        <source>Webhooks need the public base URL of your tunnel. Enter it, or choose polling.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="288"/>
+        <source>The base URL must start with https:// (or http:// for a server on this computer).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="296"/>
+        <source>Enter the API key shown in the cmfy.cloud portal.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="318"/>
+        <source>Saving the settings to {path} failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="328"/>
+        <source>Output folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Shortcuts</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="56"/>
+        <source>Ctrl+Shift+O</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="57"/>
+        <source>Ctrl+P</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="58"/>
+        <source>Ctrl+E</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="59"/>
+        <source>Ctrl+Shift+M</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="238"/>
+        <source>Keyboard shortcuts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="241"/>
+        <source>Action</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="241"/>
+        <source>Shortcut</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="247"/>
+        <source>Other</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/about_dialog.py" line="265"/>
+        <source>Close</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>TagDialog</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="547"/>
+        <source>Tags of {images}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="561"/>
+        <source>New tag</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="567"/>
+        <source>Add</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="581"/>
+        <source>Checked tags are set on every selected image, unchecked ones on none.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="600"/>
+        <source>{tag} ({count} of {total})</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Tray</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="58"/>
+        <source>Show window</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="60"/>
+        <source>Quit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="89"/>
+        <source>Cmfy Desk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="92"/>
+        <source>{done} of {total} jobs done</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="94"/>
+        <source>No jobs waiting</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="96"/>
+        <source>Queue paused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="107"/>
+        <source>Cmfy Desk is still running</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="108"/>
+        <source>The queue continues. Click the tray icon to show the window.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ViewActions</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="612"/>
+        <source>Zoom in</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="621"/>
+        <source>Zoom out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="626"/>
+        <source>Fit to window</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="626"/>
+        <source>Ctrl+0</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="629"/>
+        <source>Actual size (100 %)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="635"/>
+        <source>Full screen</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="642"/>
+        <source>Leave full screen or close</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/image_canvas.py" line="646"/>
+        <source>Close</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>WorkflowActions</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="68"/>
+        <source>Loading workflows</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="113"/>
+        <source>Nothing was queued: not connected. Check the connection in Settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="121"/>
+        <source>Nothing was queued: the connection changed while the batch dialog was open. Add the workflows again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="135"/>
+        <source>{name}: queueing failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="159"/>
+        <source>Cannot run it again: not connected. Check the connection in Settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="167"/>
+        <source>{name}: its job is no longer in the database ({error}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="191"/>
+        <source>{name}: running it again failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="208"/>
+        <source>The model library is in the database, which opens with the connection. Check the connection in Settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>_NoticeRow</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/notices.py" line="57"/>
+        <source>Copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/notices.py" line="58"/>
+        <source>Copy this message to the clipboard</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+</TS>
