@@ -15,8 +15,6 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from cmfy_desk.store import Batch, Job, JobStatus, Output, Store
-from cmfy_desk.ui.batch_summary import batch_summary
-from cmfy_desk.ui.gallery import GalleryModel, ImageLoader
 from cmfy_desk.ui.job_model import (
     JOB_IDS_MIME_TYPE,
     JOB_ROLE,
@@ -27,6 +25,7 @@ from cmfy_desk.ui.job_model import (
     status_text,
 )
 from cmfy_desk.ui.model_sets import model_color, model_file_name
+from cmfy_desk.ui.notifications import batch_outcome_text
 
 GRAPH: dict[str, Any] = {
     "1": {"class_type": "KSampler", "inputs": {"seed": 1}},
@@ -194,87 +193,6 @@ def test_failed_job_tooltip_has_ids(store: Store) -> None:
     assert model.data(model.index(0, 0), JOB_ROLE) == job
 
 
-def test_gallery_model_passes_modeltester(
-    store: Store, tmp_path: Path, qtmodeltester: Any, qtbot: QtBot
-) -> None:
-    ids = add_batch(store, 2)
-    for index, job_id in enumerate(ids):
-        path = write_png(tmp_path / "out" / f"job{job_id}.png")
-        store.add_output(
-            job_id,
-            0,
-            remote_url=f"http://127.0.0.1/{index}.png",
-            local_path=str(path),
-            size=path.stat().st_size,
-            sha256="0" * 64,
-            width=320,
-            height=200,
-        )
-    loader = ImageLoader()
-    model = GalleryModel(loader, store.outputs(), describe_job=store.get_job)
-    try:
-        qtmodeltester.check(model)
-        assert model.rowCount() == 2
-        assert model.data(model.index(0, 0)) == "portrait #1\n100"
-    finally:
-        loader.shutdown()
-
-
-def test_gallery_thumbnail_loads_off_thread(store: Store, tmp_path: Path, qtbot: QtBot) -> None:
-    ids = add_batch(store, 1)
-    path = write_png(tmp_path / "out" / "big.png", 1600, 1000)
-    output = store.add_output(
-        ids[0],
-        0,
-        remote_url="http://127.0.0.1/0.png",
-        local_path=str(path),
-        size=path.stat().st_size,
-        sha256="0" * 64,
-        width=1600,
-        height=1000,
-    )
-    loader = ImageLoader()
-    model = GalleryModel(loader, [], describe_job=store.get_job)
-    inserted: list[tuple[int, int]] = []
-    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
-    try:
-        model.add_output(output)
-        placeholder = model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole)
-        qtbot.waitUntil(lambda: model.thumbnail_ready(0), timeout=10_000)
-        thumbnail = model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole)
-    finally:
-        loader.shutdown()
-    assert inserted == [(0, 0)]
-    assert placeholder.width() == 160
-    assert thumbnail.width() == 160
-    assert thumbnail.height() == 100
-
-
-def test_gallery_unreadable_file_marked_ready(store: Store, tmp_path: Path, qtbot: QtBot) -> None:
-    ids = add_batch(store, 1)
-    broken = tmp_path / "broken.png"
-    broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
-    output = store.add_output(
-        ids[0],
-        0,
-        remote_url="http://127.0.0.1/0.png",
-        local_path=str(broken),
-        size=16,
-        sha256="0" * 64,
-        width=None,
-        height=None,
-    )
-    loader = ImageLoader()
-    model = GalleryModel(loader, [output])
-    try:
-        model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole)
-        qtbot.waitUntil(lambda: model.thumbnail_ready(0), timeout=10_000)
-    finally:
-        loader.shutdown()
-    assert model.data(model.index(0, 0)) == "broken.png"
-    assert model.data(QModelIndex()) is None
-
-
 def test_batch_column_names_each_batch(store: Store) -> None:
     add_batch(store, 2, name="portrait")
     add_batch(store, 1, name="landscape")
@@ -357,84 +275,12 @@ def test_batch_finished_after_last_job(store: Store) -> None:
     assert not model.batch_finished(999)
 
 
-def test_gallery_orders_newest_batch_first(
-    store: Store, tmp_path: Path, qtmodeltester: Any, qtbot: QtBot
-) -> None:
-    old = add_batch(store, 2, name="old")
-    outputs = [add_output(store, tmp_path, job_id) for job_id in old]
-    new = add_batch(store, 3, name="new")
-    loader = ImageLoader()
-    model = GalleryModel(loader, outputs, describe_job=store.get_job)
-    inserted: list[int] = []
-    model.rowsInserted.connect(lambda _parent, first, _last: inserted.append(first))
-    try:
-        # Outputs arrive out of job order: the third job of the new batch first.
-        model.add_output(add_output(store, tmp_path, new[2]))
-        model.add_output(add_output(store, tmp_path, new[0]))
-        model.add_output(add_output(store, tmp_path, new[0], index=1))
-        order = [
-            (model.output_at(row).job_id, model.output_at(row).index)
-            for row in range(model.rowCount())
-        ]
-        model.reload(store.outputs())
-        reloaded = [
-            (model.output_at(row).job_id, model.output_at(row).index)
-            for row in range(model.rowCount())
-        ]
-        qtmodeltester.check(model)
-    finally:
-        loader.shutdown()
-
-    assert inserted == [0, 0, 1]
-    assert order == [(new[0], 0), (new[0], 1), (new[2], 0), (old[0], 0), (old[1], 0)]
-    assert reloaded == order
-
-
-def test_gallery_saved_again_repaints_in_place(store: Store, tmp_path: Path, qtbot: QtBot) -> None:
-    ids = add_batch(store, 2)
-    outputs = [add_output(store, tmp_path, job_id) for job_id in ids]
-    loader = ImageLoader()
-    model = GalleryModel(loader, outputs, describe_job=store.get_job)
-    changed: list[int] = []
-    model.dataChanged.connect(lambda top, _bottom, _roles: changed.append(top.row()))
-    inserted: list[int] = []
-    model.rowsInserted.connect(lambda _parent, first, _last: inserted.append(first))
-    try:
-        model.add_output(outputs[1])
-        rows = model.rowCount()
-        row = model.row_of(outputs[1].id)
-    finally:
-        loader.shutdown()
-
-    assert changed == [1]
-    assert inserted == []
-    assert rows == 2
-    assert row == 1
-
-
-def test_batch_summary_counts_outcomes(store: Store) -> None:
-    ids = add_batch(store, 6)
-    outcomes = [
-        JobStatus.SUCCEEDED,
-        JobStatus.SUCCEEDED,
-        JobStatus.FAILED,
-        JobStatus.LOST,
-        JobStatus.PARTIAL,
-        JobStatus.CANCELLED,
-    ]
-    jobs = [finish(store, job_id, status) for job_id, status in zip(ids, outcomes, strict=True)]
-
-    text = batch_summary("portrait batch", jobs)
-
-    assert text == ("Batch portrait batch finished: 2 succeeded, 2 failed, 1 partial, 1 cancelled")
-
-
-def test_batch_summary_none_while_running(store: Store) -> None:
+def test_batch_outcome_none_while_running(store: Store) -> None:
     ids = add_batch(store, 2)
     jobs = [finish(store, ids[0], JobStatus.SUCCEEDED), store.get_job(ids[1])]
 
-    assert batch_summary("portrait batch", jobs) is None
-    assert batch_summary("portrait batch", []) is None
+    assert batch_outcome_text("portrait batch", jobs) is None
+    assert batch_outcome_text("portrait batch", []) is None
 
 
 # Queue order, moves, paused batches, models and dragging ------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtWidgets import QInputDialog, QSpinBox
 
 from cmfy_desk.paths import bundled_workflows
-from cmfy_desk.store import JobStatus
+from cmfy_desk.store import JobStatus, Output
 from cmfy_desk.ui.main_window import MainWindow
 from cmfy_desk.ui.rerun import RerunAction
 from tests.test_window import drop_files, open_window, queue_sample, statuses, wait_for
@@ -36,10 +36,17 @@ def without_seeds(graph: dict[str, Any]) -> dict[str, Any]:
 
 
 def menu_texts(window: MainWindow) -> list[str]:
-    menu = window.gallery.menu_for(window.gallery_model.output_at(0))
+    window.gallery.setCurrentIndex(window.gallery_model.index(0, 0))
+    menu = window.gallery_panel.image_actions.menu()
     texts = [action.text() for action in menu.actions() if not action.isSeparator()]
     menu.deleteLater()
     return texts
+
+
+def first_output(window: MainWindow) -> Output:
+    output = window.gallery_model.output_at(0)
+    assert output is not None
+    return output
 
 
 async def test_drop_editor_workflow_runs(tmp_path: Path) -> None:
@@ -63,7 +70,7 @@ async def test_drop_sandbox_picture_requeues_graph(tmp_path: Path) -> None:
     async with open_window(tmp_path) as window:
         await finished_output(window)
         assert window.engine is not None
-        output = window.gallery_model.output_at(0)
+        output = first_output(window)
         original = window.engine.store.get_job(output.job_id).prompt
 
         drop_files(window, [Path(output.local_path)])
@@ -90,7 +97,7 @@ async def test_drop_folder_of_pictures_and_json(tmp_path: Path) -> None:
         await finished_output(window)
         folder = tmp_path / "mixed"
         folder.mkdir()
-        picture = Path(window.gallery_model.output_at(0).local_path)
+        picture = Path(first_output(window).local_path)
         (folder / "picture.png").write_bytes(picture.read_bytes())
         (folder / "flux.json").write_bytes((DATA / "flux_schnell.json").read_bytes())
         (folder / "notes.txt").write_text("not a workflow", encoding="utf-8")
@@ -129,17 +136,17 @@ async def test_gallery_run_again_same_graph(tmp_path: Path) -> None:
         await finished_output(window)
         assert window.engine is not None
         texts = menu_texts(window)
-        output = window.gallery_model.output_at(0)
+        output = first_output(window)
         original = window.engine.store.get_job(output.job_id)
 
-        menu = window.gallery.menu_for(output)
-        run_again = next(action for action in menu.actions() if action.text() == "Run again")
-        run_again.trigger()
+        window.gallery.setCurrentIndex(window.gallery_model.index(0, 0))
+        window.gallery_panel.image_actions.rerun_actions[RerunAction.RUN_AGAIN].trigger()
         await wait_for(lambda: window.job_model.rowCount() == 2, description="a second job")
         jobs = window.engine.store.jobs()
         again = next(job for job in jobs if job.id != original.id)
 
-    assert texts[:3] == ["Run again", "Vary seed…", "Edit and run…"]
+    start = texts.index("Run again")
+    assert texts[start : start + 3] == ["Run again", "Vary seed…", "Edit and run…"]
     assert again.prompt == original.prompt
     assert again.seed == original.seed
     assert again.batch_id != original.batch_id
@@ -149,9 +156,9 @@ async def test_gallery_vary_seed_makes_jobs(tmp_path: Path) -> None:
     async with open_window(tmp_path) as window:
         await finished_output(window)
         assert window.engine is not None
-        output = window.gallery_model.output_at(0)
+        output = first_output(window)
         original = window.engine.store.get_job(output.job_id)
-        window.gallery.rerunRequested.emit(output, RerunAction.VARY_SEED)
+        window.gallery_panel.rerunRequested.emit(output, RerunAction.VARY_SEED)
         question = next(
             widget for widget in window.findChildren(QInputDialog) if widget.isVisible()
         )
@@ -171,7 +178,7 @@ async def test_viewer_edit_and_run_prefills(tmp_path: Path) -> None:
     async with open_window(tmp_path) as window:
         await finished_output(window)
         assert window.engine is not None
-        output = window.gallery_model.output_at(0)
+        output = first_output(window)
         original = window.engine.store.get_job(output.job_id)
         window.open_viewer(output)
         viewer = window.viewers()[0]
