@@ -144,6 +144,36 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=65535,
     ),
     Setting(
+        "notifications.batch_done",
+        str,
+        "in_app",
+        "How to announce a batch whose jobs have all ended, at least one with success: "
+        "none, in_app (a notice in the window) or desktop (a desktop notification)",
+        choices=("none", "in_app", "desktop"),
+    ),
+    Setting(
+        "notifications.batch_failed",
+        str,
+        "desktop",
+        "How to announce a batch that ended without any success or was paused after failures "
+        "in a row: none, in_app or desktop",
+        choices=("none", "in_app", "desktop"),
+    ),
+    Setting(
+        "notifications.connection_problem",
+        str,
+        "in_app",
+        "How to announce that the webhook tunnel or a ComfyUI server's websocket went down, or "
+        "that connecting failed: none, in_app or desktop",
+        choices=("none", "in_app", "desktop"),
+    ),
+    Setting(
+        "notifications.sound",
+        bool,
+        False,
+        "Play the system beep with each notification that is shown",
+    ),
+    Setting(
         "appearance.theme",
         str,
         "system",

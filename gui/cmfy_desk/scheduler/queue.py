@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from cmfy_desk.backends.errors import (
     QueueFullError,
     RateLimitError,
 )
+from cmfy_desk.backends.limits import Limits
 from cmfy_desk.outputs.download import Downloader, DownloadError, SavedFile
 from cmfy_desk.outputs.naming import UnsafePathError, output_file_name
 from cmfy_desk.scheduler.events import EngineEvent, JobChanged, Notice, NoticeLevel, OutputSaved
@@ -102,6 +104,10 @@ class Scheduler:
         self._service_rejects_extra = False
         self._queue_full_cap: int | None = None
         self._rng = random.Random()
+        # 429 responses since start by error code, and those that the latest response headers
+        # had announced before the request left (avoidable ones).
+        self.rate_limited: Counter[str] = Counter()
+        self.avoidable_rate_limits = 0
 
     # Lifecycle ---------------------------------------------------------------------------
 
@@ -305,6 +311,8 @@ class Scheduler:
         rate_limited = 0
         webhook_url = self._webhook_url_for(job) if self._webhook_url_for else None
         prompt: dict[str, Any] | None = None
+        limits_before = self._client.limits
+        rejects_extra_before = self._service_rejects_extra
         while True:
             try:
                 if prompt is None:
@@ -314,6 +322,8 @@ class Scheduler:
                 async with self._submit_lock:
                     resubmission = job.id in self._maybe_sent
                     self._maybe_sent.add(job.id)
+                    limits_before = self._client.limits
+                    rejects_extra_before = self._service_rejects_extra
                     result = await self._client.submit(
                         prompt, job.idempotency_key, webhook_url, resubmission=resubmission
                     )
@@ -327,6 +337,7 @@ class Scheduler:
                 )
                 return
             except RateLimitError as exc:
+                self._count_rate_limit(exc, limits_before, rejects_extra_before)
                 rate_limited += 1
                 if rate_limited >= self._options.rate_limit_waits:
                     self._requeue_after_limit(job, exc)
@@ -337,6 +348,7 @@ class Scheduler:
                 await asyncio.sleep(exc.retry_after or 1.0)
                 continue
             except (ConcurrencyLimitError, QueueFullError) as exc:
+                self._count_rate_limit(exc, limits_before, rejects_extra_before)
                 if isinstance(exc, ConcurrencyLimitError):
                     self._service_rejects_extra = True
                 else:
@@ -414,6 +426,28 @@ class Scheduler:
             if isinstance(inputs, dict) and inputs.get("image") == path.name:
                 inputs["image"] = stored_name
         return prompt
+
+    def _count_rate_limit(self, exc: BackendError, before: Limits, rejects_extra: bool) -> None:
+        """Count a 429; it was avoidable when the headers read before sending showed the limit
+        already reached (for the running-job limit: once the service was known to reject)."""
+        code = exc.code or "rate_limit_exceeded"
+        self.rate_limited[code] += 1
+        if code == "rate_limit_exceeded":
+            announced = before.rate_remaining == 0
+        elif code == "concurrent_limit_reached":
+            announced = (
+                rejects_extra
+                and before.concurrent_current is not None
+                and before.concurrent_current >= before.concurrent_limit
+            )
+        else:
+            announced = (
+                before.queue_limit is not None
+                and before.queue_current is not None
+                and before.queue_current >= before.queue_limit
+            )
+        if announced:
+            self.avoidable_rate_limits += 1
 
     def _requeue_after_limit(self, job: Job, exc: BackendError) -> None:
         wait = exc.retry_after or 2.0

@@ -35,6 +35,7 @@ from cmfy_desk import __version__
 from cmfy_desk.keystore import ApiKeyStore, validate_api_key
 from cmfy_desk.settings import Settings
 from cmfy_desk.ui.connection import API_KEY_ACCOUNT
+from cmfy_desk.ui.notifications import NotificationPreferences, NotificationSettingsGroup
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,9 @@ class SettingsDialog(QDialog):
 
         queue_group = self._build_queue_group(settings)
         status_group = self._build_status_group(settings)
+        self.notifications = NotificationSettingsGroup(
+            NotificationPreferences.from_settings(settings)
+        )
 
         self._error = QLabel()
         self._error.setStyleSheet("color: #c62828")
@@ -135,6 +139,7 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(status_group)
         layout.addWidget(queue_group)
+        layout.addWidget(self.notifications)
         layout.addWidget(self._error)
         layout.addWidget(buttons)
         self._update_enabled()
@@ -304,6 +309,7 @@ class SettingsDialog(QDialog):
             self._settings.set("connection.status_mode", str(self.status_mode.currentData()))
             self._settings.set("connection.public_base_url", self.public_url.text().strip())
             self._settings.set("webhooks.port", self.webhook_port.value())
+            self.notifications.preferences().save_to(self._settings)
         except ValueError as exc:
             return str(exc)
         try:
