@@ -253,7 +253,7 @@ def engine_of(window: MainWindow) -> Any:
 @pytest.mark.asyncio
 @pytest.mark.qt_loop
 async def test_progress_shown_in_cell_and_panel(tmp_path: Path, qtmodeltester: Any) -> None:
-    async with open_window(tmp_path, speed=RUN_SPEED) as window:
+    async with open_window(tmp_path, speed=RUN_SPEED, status_mode="poll") as window:
         job = await start_one_job(window, JobStatus.RUNNING)
         select_job(window, job.id)
         model = window.job_model
@@ -303,7 +303,7 @@ async def test_progress_shown_in_cell_and_panel(tmp_path: Path, qtmodeltester: A
 @pytest.mark.asyncio
 @pytest.mark.qt_loop
 async def test_preview_shown_only_while_running(tmp_path: Path) -> None:
-    async with open_window(tmp_path, speed=RUN_SPEED) as window:
+    async with open_window(tmp_path, speed=RUN_SPEED, status_mode="poll") as window:
         job = await start_one_job(window, JobStatus.RUNNING)
         panel = window.job_details
         engine = engine_of(window)
@@ -341,7 +341,7 @@ async def test_preview_shown_only_while_running(tmp_path: Path) -> None:
 @pytest.mark.asyncio
 @pytest.mark.qt_loop
 async def test_lost_job_resubmitted_from_panel(tmp_path: Path) -> None:
-    async with open_window(tmp_path, speed=SLOW_SPEED) as window:
+    async with open_window(tmp_path, speed=SLOW_SPEED, status_mode="poll") as window:
         job = await start_one_job(window, JobStatus.SUBMITTED, JobStatus.RUNNING)
         engine = engine_of(window)
         assert engine.sandbox is not None

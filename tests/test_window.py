@@ -26,6 +26,7 @@ from cmfy_desk.scheduler.events import NoticeLevel
 from cmfy_desk.settings import Settings
 from cmfy_desk.store import JobStatus
 from cmfy_desk.ui.batch_dialog import BatchDialog
+from cmfy_desk.ui.gallery import GalleryModel
 from cmfy_desk.ui.main_window import MainWindow
 from cmfy_desk.ui.quit_guard import RUNNING_STATUSES
 from cmfy_desk.ui.viewer import ImageViewer
@@ -58,15 +59,18 @@ def keep_loop_on_close() -> None:
 
 @asynccontextmanager
 async def open_window(
-    tmp_path: Path, *, demo: bool = False, speed: float = 100.0
+    tmp_path: Path, *, demo: bool = False, speed: float = 100.0, status_mode: str = "auto"
 ) -> AsyncIterator[MainWindow]:
     """Open the window over a started engine and the sandbox running ``speed`` times faster
-    than real time. On exit it closes the window, clicking Quit if the quit question opens."""
+    than real time. On exit it closes the window, clicking Quit if the quit question opens.
+
+    The sandbox's webhooks report only final states, so a test that watches a job run uses
+    ``status_mode="poll"``."""
     keep_loop_on_close()
     engine = Engine(
         tmp_path / "data" / "cmfy-desk.sqlite3",
         tmp_path / "outputs",
-        ConnectionConfig(kind="sandbox", sandbox_speed=speed),
+        ConnectionConfig(kind="sandbox", sandbox_speed=speed, status_mode=status_mode),
     )
     (tmp_path / "data").mkdir()
     await engine.start()
@@ -106,7 +110,7 @@ def drop_files(window: MainWindow, paths: list[Path]) -> None:
     mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
     center = QPointF(window.rect().center())
     enter = QDragEnterEvent(
-        center,
+        center.toPoint(),
         Qt.DropAction.CopyAction,
         mime,
         Qt.MouseButton.NoButton,
@@ -495,7 +499,7 @@ async def test_finished_batch_announced_once(tmp_path: Path) -> None:
         batch = window.job_model.data(window.job_model.index(0, 1))
 
         def announcements() -> list[str]:
-            return [text for _level, text in window.notices.messages() if "finished" in text]
+            return [text for _level, text in window.notices.messages() if " done: " in text]
 
         await wait_for(lambda: len(announcements()) == 1, description="the announcement")
         first = announcements()
@@ -509,7 +513,7 @@ async def test_finished_batch_announced_once(tmp_path: Path) -> None:
         )
         after_retry = announcements()
 
-    assert first == [f"Batch {batch} finished: 2 succeeded, 0 failed"]
+    assert first == [f"Batch '{batch}' done: 2 succeeded, 0 failed"]
     assert status_message == first[0]
     assert dock_shown
     assert after_retry == first
@@ -538,15 +542,24 @@ async def test_gallery_shows_newest_batch_first(tmp_path: Path) -> None:
         await queue_sample(window, 2)
         await wait_for(lambda: window.gallery_model.rowCount() == 4, description="4 images")
         model = window.gallery_model
-        order = [model.output_at(row).job_id for row in range(4)]
+        order = [_job_of_row(model, row) for row in range(4)]
         jobs = sorted(job.id for job in window.job_model.jobs())
 
-        assert window.engine is not None
-        window.gallery_model.reload(window.engine.store.outputs())
-        reloaded = [model.output_at(row).job_id for row in range(4)]
+        model.search()
+        await wait_for(lambda: not model.searching, description="the search")
+        searched = [_job_of_row(model, row) for row in range(4)]
 
-    assert order == [jobs[2], jobs[3], jobs[0], jobs[1]]
-    assert reloaded == order
+    # Newest output first: the second batch's two images, then the first batch's.
+    assert set(order[:2]) == {jobs[2], jobs[3]}
+    assert set(order[2:]) == {jobs[0], jobs[1]}
+    assert set(searched[:2]) == {jobs[2], jobs[3]}
+    assert set(searched[2:]) == {jobs[0], jobs[1]}
+
+
+def _job_of_row(model: GalleryModel, row: int) -> int:
+    output = model.output_at(row)
+    assert output is not None
+    return output.job_id
 
 
 async def test_batch_dialog_lists_file_names(tmp_path: Path) -> None:

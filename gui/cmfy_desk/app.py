@@ -9,6 +9,7 @@ ComfyUI server). It imports no widget.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -16,6 +17,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,7 @@ from cmfy_desk.bridge.comfyui_bridge import ComfyUIBridge
 from cmfy_desk.bridge.events import BridgeEvent, BridgeStatus, ConnectionBridge
 from cmfy_desk.bridge.receiver import ReceiverError, WebhookReceiver
 from cmfy_desk.connections import COMFYUI, SANDBOX, ConnectionConfig
+from cmfy_desk.metrics import ConnectionFacts, connection_facts
 from cmfy_desk.outputs.download import Downloader
 from cmfy_desk.outputs.grid import assemble_grid
 from cmfy_desk.outputs.index import index_output, index_unindexed_outputs
@@ -154,7 +157,8 @@ class Engine:
         self._definitions: NodeDefinitions | None = None
         self._grids_started: set[int] = set()
         self._grid_tasks: set[asyncio.Task[None]] = set()
-        self._index_task: asyncio.Task[int] | None = None
+        self._index_task: asyncio.Future[int] | None = None
+        self._index_executor: ThreadPoolExecutor | None = None
         self._stop_indexing = threading.Event()
 
     # Lifecycle ---------------------------------------------------------------------------
@@ -172,9 +176,11 @@ class Engine:
         self._store = Store.open(self.database)
         self.model_library = ModelLibrary(self._store)
         seed_model_library(self.model_library)
-        self._index_task = asyncio.create_task(
-            asyncio.to_thread(_index_missing_outputs, self.database, self._stop_indexing),
-            name="index-outputs",
+        # A thread of the engine's own: under qasync the loop's default executor runs QThreads,
+        # which must not outlive the loop.
+        self._index_executor = ThreadPoolExecutor(1, thread_name_prefix="index")
+        self._index_task = asyncio.get_running_loop().run_in_executor(
+            self._index_executor, _index_missing_outputs, self.database, self._stop_indexing
         )
         self._downloader = Downloader()
         if any(_uses_webhooks(config) for config in self.all_connections):
@@ -301,6 +307,9 @@ class Engine:
             self._stop_indexing.set()
             await asyncio.gather(self._index_task, return_exceptions=True)
             self._index_task = None
+        if self._index_executor is not None:
+            self._index_executor.shutdown(wait=True)
+            self._index_executor = None
         for runtime in self._runtimes.values():
             await runtime.bridge.stop()
             await runtime.scheduler.stop()
@@ -343,6 +352,25 @@ class Engine:
 
     def bridge_status(self, connection: str | None = None) -> BridgeStatus:
         return self._runtime(connection).bridge.status
+
+    def metrics_facts(self, connection: str | None = None) -> ConnectionFacts:
+        """Return what the metrics need about a connection beyond the store: its settings, its
+        sandbox's counters, the requests and 429 responses since start, and its limits."""
+        runtime = self._runtime(connection)
+        scheduler = runtime.scheduler
+        limits = runtime.client.limits
+        facts = connection_facts(
+            runtime.config,
+            sandbox=runtime.sandbox,
+            max_running=self._options.max_running if self._options else None,
+            running_limit=limits.concurrent_limit,
+        )
+        return dataclasses.replace(
+            facts,
+            requests=sum(runtime.client.requests.values()),
+            rate_limited=dict(scheduler.rate_limited),
+            avoidable_rate_limits=scheduler.avoidable_rate_limits,
+        )
 
     def request_counts(self) -> Counter[str]:
         """Requests sent to every connection's server since start, by kind."""

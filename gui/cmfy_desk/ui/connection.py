@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cmfy_desk.app import SANDBOX_CONNECTION, ConnectionConfig
+from cmfy_desk.app import SANDBOX_CONNECTION, ConnectionConfig, Engine
 from cmfy_desk.connections import LEGACY_KEY_ACCOUNT, ConnectionList, with_secret
 from cmfy_desk.keystore import ApiKeyStore
+from cmfy_desk.scheduler import SchedulerOptions
 from cmfy_desk.settings import Settings
 
 API_KEY_ACCOUNT = LEGACY_KEY_ACCOUNT
@@ -62,3 +63,26 @@ def output_root_from_settings(settings: Settings, default_output_dir: Path) -> P
     """Return the output folder setting, or ``default_output_dir`` when it is empty."""
     folder = str(settings.get("output.folder")).strip()
     return Path(folder).expanduser() if folder else default_output_dir
+
+
+def engine_from_settings(
+    database: Path,
+    settings: Settings,
+    keystore: ApiKeyStore,
+    default_output_dir: Path,
+    options: SchedulerOptions,
+    *,
+    demo: bool = False,
+) -> Engine:
+    """Build (without starting) the engine the settings describe: the default connection and,
+    outside demo mode, the saved named ones."""
+    config = connection_from_settings(settings, keystore, force_sandbox=demo)
+    extras = [] if demo else saved_connections(settings, keystore)
+    return Engine(
+        database,
+        output_root_from_settings(settings, default_output_dir),
+        config,
+        extra_connections=extras,
+        options=options,
+        webhook_port=webhook_port(settings, [config, *extras]),
+    )

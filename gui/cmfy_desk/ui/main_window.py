@@ -6,6 +6,7 @@ import asyncio
 import base64
 import dataclasses
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +28,47 @@ from PySide6.QtWidgets import (
 )
 
 from cmfy_desk.app import SANDBOX_CONNECTION, Engine, EngineError, scheduler_options
+from cmfy_desk.bridge.tunnel import check_tunnel, validate_public_base_url
+from cmfy_desk.connections import ConnectionList
 from cmfy_desk.keystore import ApiKeyStore
 from cmfy_desk.paths import bundled_workflows
 from cmfy_desk.scheduler import Notice, SchedulerOptions
 from cmfy_desk.scheduler.events import NoticeLevel
 from cmfy_desk.settings import Settings
 from cmfy_desk.store import FINAL_STATUSES, Batch, Job, Output, StoreError
+from cmfy_desk.ui import compare
+from cmfy_desk.ui.about_dialog import (
+    add_missing_shortcuts,
+    open_about_dialog,
+    open_log_folder,
+    open_shortcuts_dialog,
+)
 from cmfy_desk.ui.batch_dialog import BatchDialog
-from cmfy_desk.ui.batch_summary import batch_summary
-from cmfy_desk.ui.connection import connection_from_settings, output_root_from_settings
-from cmfy_desk.ui.dialogs import SettingsDialog, open_about_box
+from cmfy_desk.ui.connection import (
+    connection_from_settings,
+    connections_file,
+    engine_from_settings,
+    output_root_from_settings,
+    webhook_port,
+)
+from cmfy_desk.ui.connections_dialog import ConnectionsDialog
+from cmfy_desk.ui.dialogs import SettingsDialog
 from cmfy_desk.ui.engine_signals import EngineSignals
-from cmfy_desk.ui.gallery import GalleryModel, GalleryView, ImageLoader
+from cmfy_desk.ui.gallery import GalleryPanel
+from cmfy_desk.ui.image_canvas import ImageDecoder
+from cmfy_desk.ui.image_details import OutputDetails, load_output_details
+from cmfy_desk.ui.job_details import JobDetailsPanel
 from cmfy_desk.ui.job_model import JobTableModel
 from cmfy_desk.ui.job_table import JobTableView
+from cmfy_desk.ui.metrics_dialog import open_metrics_dialog
 from cmfy_desk.ui.notices import NoticePanel
+from cmfy_desk.ui.notifications import (
+    NotificationPreferences,
+    Notifier,
+    batch_outcome_text,
+)
 from cmfy_desk.ui.queue_actions import QueueActions
-from cmfy_desk.ui.queue_area import QueueArea
+from cmfy_desk.ui.queue_area import QueueArea, QueueSplitter
 from cmfy_desk.ui.queue_transfer import QueueTransfer
 from cmfy_desk.ui.quit_guard import RUNNING_STATUSES, QuitGuard
 from cmfy_desk.ui.status_bar import WindowStatusBar
@@ -78,6 +103,7 @@ class MainWindow(QMainWindow):
         database: Path | None = None,
         default_output_dir: Path | None = None,
         start_error: str | None = None,
+        thumbnail_dir: Path | None = None,
     ) -> None:
         super().__init__()
         if engine is None and (database is None or default_output_dir is None):
@@ -89,6 +115,7 @@ class MainWindow(QMainWindow):
         self._database = database or (engine.database if engine else Path())
         self._default_output_dir = default_output_dir or (engine.output_root if engine else Path())
         self.settings_dialog: SettingsDialog | None = None
+        self.connections_dialog: ConnectionsDialog | None = None
         self._file_dialog: QFileDialog | None = None
         self._tasks = WindowTasks(self._report_task_error)
         self.workflow_actions = WorkflowActions(
@@ -102,7 +129,7 @@ class MainWindow(QMainWindow):
         # Settings accepted twice in a row must not start two engines at once.
         self._restart_lock = asyncio.Lock()
         self._connecting = False
-        self._viewers: dict[int, ImageViewer] = {}
+        self._viewers: list[ImageViewer] = []
         self.quit_guard = QuitGuard(
             self,
             lambda: self.job_model.jobs(),
@@ -122,17 +149,28 @@ class MainWindow(QMainWindow):
         self.resize(1200, 800)
 
         self.signals = EngineSignals(self)
-        self.loader = ImageLoader(self)
+        # Decodes full images for viewers and compare windows, apart from the thumbnails.
+        self.image_decoder = ImageDecoder(self)
         self.job_model = JobTableModel(parent=self, find_batch=self._find_batch)
-        self.gallery_model = GalleryModel(self.loader, describe_job=self._find_job, parent=self)
+        # The thumbnail cache sits beside the database unless the caller names a folder.
+        self.gallery_panel = GalleryPanel(thumbnail_dir or self._database.parent / "thumbnails")
+        self.gallery_model = self.gallery_panel.model
         self.signals.jobChanged.connect(self._on_job_changed)
         self.signals.outputSaved.connect(self.gallery_model.add_output)
         self.signals.notice.connect(self._on_engine_notice)
+        self.notifier = Notifier(
+            lambda: self.engine.store if self.engine else None,
+            self.notify,
+            NotificationPreferences.from_settings(settings),
+            parent=self,
+        )
+        self.notifier.attach(self.signals)
 
         self._build_actions()
         self._build_central()
         self._build_notices()
         self._build_menus()
+        add_missing_shortcuts(self)
         self._build_status_bar()
         self._restore_geometry()
         # The saved state may show the notice dock. Empty, it is only space taken from the
@@ -188,17 +226,27 @@ class MainWindow(QMainWindow):
 
         self.queue_area = QueueArea(self.job_table, self.demo)
         self.queue_area.runSamplesRequested.connect(self.add_sample_workflows)
+        self.job_details = JobDetailsPanel(
+            self.job_table, self.job_model, engine=lambda: self.engine, notify=self.notify
+        )
+        # Connected after _on_job_changed, so the panel reads rows the model has applied.
+        self.signals.jobChanged.connect(self.job_details.job_changed)
+        self.signals.jobProgress.connect(self.job_model.update_progress)
+        self.signals.jobProgress.connect(self.job_details.progress_changed)
+        self.signals.jobPreview.connect(self.job_details.preview_arrived)
+        self.queue_splitter = QueueSplitter(self.queue_area, self.job_details)
         self.job_model.rowsInserted.connect(self._update_empty_state)
         self.job_model.modelReset.connect(self._update_empty_state)
 
-        self.gallery = GalleryView()
-        self.gallery.setModel(self.gallery_model)
-        self.gallery.openRequested.connect(self.open_viewer)
-        self.gallery.rerunRequested.connect(self.workflow_actions.rerun)
+        self.gallery = self.gallery_panel.view
+        self.gallery_panel.openRequested.connect(self.open_viewer)
+        self.gallery_panel.rerunRequested.connect(self.workflow_actions.rerun)
+        self.gallery_panel.compareRequested.connect(self.open_compare)
+        self.gallery_panel.noticeRequested.connect(self.notify)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(self.queue_area)
-        self.splitter.addWidget(self.gallery)
+        self.splitter.addWidget(self.queue_splitter)
+        self.splitter.addWidget(self.gallery_panel)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
@@ -235,6 +283,9 @@ class MainWindow(QMainWindow):
         self.settings_action = action(
             self.tr("Settings…"), QKeySequence(self.tr("Ctrl+,")), self.open_settings
         )
+        self.connections_action = action(
+            self.tr("Connections…"), QKeySequence(self.tr("Ctrl+Shift+K")), self.open_connections
+        )
         self.quit_action = action(self.tr("Quit"), QKeySequence(self.tr("Ctrl+Q")), self.close)
         self.cancel_action = action(
             self.tr("Cancel selected"), QKeySequence(keys.Delete), self.cancel_selected
@@ -248,6 +299,15 @@ class MainWindow(QMainWindow):
             self.tr("Open output folder"), None, self.open_selected_folder
         )
         self.about_action = action(self.tr("About Cmfy Desk"), None, self.show_about)
+        self.shortcuts_action = action(
+            self.tr("Keyboard shortcuts"),
+            QKeySequence(self.tr("Ctrl+/")),
+            lambda: open_shortcuts_dialog(self),
+        )
+        self.log_folder_action = action(self.tr("Open log folder"), None, lambda: open_log_folder())
+        self.metrics_action = action(
+            self.tr("Metrics…"), QKeySequence(self.tr("Ctrl+M")), self.open_metrics
+        )
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -260,6 +320,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.queue_transfer.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
+        file_menu.addAction(self.connections_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         queue_menu = bar.addMenu(self.tr("&Queue"))
@@ -277,9 +338,14 @@ class MainWindow(QMainWindow):
         queue_menu.addAction(queue.cancel_all_action)
         view_menu = bar.addMenu(self.tr("&View"))
         view_menu.addAction(self.notice_dock.toggleViewAction())
+        view_menu.addSeparator()
+        view_menu.addAction(self.metrics_action)
         tools_menu = bar.addMenu(self.tr("&Tools"))
         tools_menu.addAction(self.model_library_action)
         help_menu = bar.addMenu(self.tr("&Help"))
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.log_folder_action)
+        help_menu.addSeparator()
         help_menu.addAction(self.about_action)
 
     def _build_status_bar(self) -> None:
@@ -297,7 +363,7 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.signals.attach(engine)
         self.job_model.reload(engine.store.jobs() if engine else [])
-        self.gallery_model.reload(engine.store.outputs() if engine else [])
+        self.gallery_panel.attach(engine.store if engine else None)
         self.refresh_status()
 
     def _find_job(self, job_id: int) -> Job | None:
@@ -333,11 +399,12 @@ class MainWindow(QMainWindow):
             return
         # The table may lag the store by an event, so the store has the last word.
         name = self.job_model.batch_name(batch_id) or str(batch_id)
-        text = batch_summary(name, jobs)
-        if text is None:
+        outcome = batch_outcome_text(name, jobs)
+        if outcome is None:
             return
+        text = outcome[1]
         self._announced_batches.add(batch_id)
-        self.notify(NoticeLevel.INFO, text)
+        # The notifier adds the notice or the desktop notification the settings choose.
         self.status_bar.show_message(text, INFO_FLASH_MS)
 
     async def _restart_engine(self, *, paused: bool | None = None) -> None:
@@ -345,7 +412,6 @@ class MainWindow(QMainWindow):
         the settings. ``paused``, when given, overrides the queue.start_paused setting."""
         async with self._restart_lock:
             config = connection_from_settings(self.settings, self.keystore)
-            output_root = output_root_from_settings(self.settings, self._default_output_dir)
             options = scheduler_options(self.settings)
             if paused is not None:
                 options = dataclasses.replace(options, start_paused=paused)
@@ -354,7 +420,14 @@ class MainWindow(QMainWindow):
             self._attach(None)
             if old is not None:
                 await old.stop()
-            engine = Engine(self._database, output_root, config, options=options)
+            engine = engine_from_settings(
+                self._database,
+                self.settings,
+                self.keystore,
+                self._default_output_dir,
+                options,
+                demo=self.demo,
+            )
             try:
                 await engine.start()
             except (EngineError, StoreError, OSError) as exc:
@@ -381,7 +454,8 @@ class MainWindow(QMainWindow):
         self._attach(None)
         if engine is not None:
             await engine.stop()
-        self.loader.shutdown()
+        self.image_decoder.shutdown()
+        self.gallery_panel.shutdown()
 
     def _report_task_error(self, name: str, error: BaseException) -> None:
         self.notify(
@@ -408,18 +482,22 @@ class MainWindow(QMainWindow):
             self.connection_label.setText(self.tr("Sandbox (built-in)"))
         else:
             self.connection_label.setText(status.connection)
+        self.status_bar.set_bridges(
+            [self.engine.bridge_status(label) for label in self.engine.connection_labels]
+        )
         text = self.tr("{running}/{limit} running · {requests}/{rate} req/min").format(
             running=status.running,
             limit=status.running_limit,
             requests=status.requests_last_minute,
             rate=status.rate_limit,
         )
-        if status.paused:
+        paused = self.engine.paused
+        if paused:
             text = self.tr("Paused") + " · " + text
         self.limits_label.setText(text)
-        if self.pause_action.isChecked() != status.paused:
+        if self.pause_action.isChecked() != paused:
             # The scheduler pauses itself when the service rejects the key.
-            self.pause_action.setChecked(status.paused)
+            self.pause_action.setChecked(paused)
 
     def notify(self, level: NoticeLevel, text: str) -> None:
         """Show a message in the notice panel. Errors also flash in the status bar.
@@ -535,9 +613,9 @@ class MainWindow(QMainWindow):
             self.pause_action.setChecked(False)
             return
         if paused:
-            self.engine.scheduler.pause()
+            self.engine.pause_all()
         else:
-            self.engine.scheduler.resume()
+            self.engine.resume_all()
         self.refresh_status()
 
     def open_selected_folder(self) -> None:
@@ -553,34 +631,136 @@ class MainWindow(QMainWindow):
     # Other windows ----------------------------------------------------------------------------
 
     def open_viewer(self, output: Output) -> None:
-        """Show ``output`` in a viewer window, raising the one already open for it."""
-        viewer = self._viewers.get(output.id)
+        """Show ``output`` in a viewer window, raising the one that shows it already. The
+        viewer steps through the gallery's order with Left, Right, PageUp and PageDown."""
         # A closed viewer is only waiting for its deferred deletion.
-        if viewer is None or not viewer.isVisible():
-            viewer = ImageViewer(output, self.gallery_model.job_of(output), self.loader, self)
-            viewer.rerunRequested.connect(self.workflow_actions.rerun)
-            viewer.destroyed.connect(lambda: self._forget_viewer(output.id, viewer))
-            self._viewers[output.id] = viewer
+        open_viewers = [
+            viewer
+            for viewer in self._viewers
+            if viewer.isVisible() and viewer.output.id == output.id
+        ]
+        viewer = open_viewers[0] if open_viewers else self._new_viewer(output)
         viewer.show()
         viewer.raise_()
         viewer.activateWindow()
 
-    def viewers(self) -> list[ImageViewer]:
-        return list(self._viewers.values())
+    def _new_viewer(self, output: Output) -> ImageViewer:
+        details = self._output_details(output.id) or OutputDetails(output)
+        viewer = ImageViewer(
+            details,
+            self.image_decoder,
+            neighbour=self._gallery_neighbour,
+            lookup=self._output_details,
+            parent=self,
+        )
+        viewer.rerunRequested.connect(self.workflow_actions.rerun)
+        viewer.destroyed.connect(lambda: self._forget_viewer(viewer))
+        self._viewers.append(viewer)
+        return viewer
 
-    def _forget_viewer(self, output_id: int, viewer: ImageViewer) -> None:
-        if self._viewers.get(output_id) is viewer:
-            del self._viewers[output_id]
+    def viewers(self) -> list[ImageViewer]:
+        return list(self._viewers)
+
+    def _forget_viewer(self, viewer: ImageViewer) -> None:
+        self._viewers = [kept for kept in self._viewers if kept is not viewer]
+
+    def open_compare(self, outputs: Sequence[Output]) -> compare.CompareWindow | None:
+        """Open a compare window for 2 or 4 outputs, in the order given, and return it. For
+        any other number a notice names what to select, and None is returned."""
+        if len(outputs) not in compare.PANE_COUNTS:
+            self.notify(
+                NoticeLevel.WARNING,
+                self.tr("Select 2 or 4 images to compare, not {count}.").format(count=len(outputs)),
+            )
+            return None
+        details = [self._output_details(output.id) or OutputDetails(output) for output in outputs]
+        return compare.open_compare(self, details, self.image_decoder)
+
+    def _output_details(self, output_id: int) -> OutputDetails | None:
+        if self.engine is None:
+            return None
+        try:
+            return load_output_details(self.engine.store, output_id)
+        except (KeyError, EngineError):
+            return None
+
+    def _gallery_neighbour(self, output_id: int, step: int) -> int | None:
+        """Return the id of the job output ``step`` places from ``output_id`` in the gallery's
+        order, passing over images from other folders, which have no output."""
+        details = self._output_details(output_id)
+        image = details.image if details is not None else None
+        model = self.gallery_model
+        row = model.row_of(image.id) if image is not None else None
+        if row is None:
+            return None
+        row += step
+        while 0 <= row < model.rowCount():
+            record = model.record_at(row)
+            if record is not None and record.output_id is not None:
+                return record.output_id
+            row += step
+        return None
 
     def open_settings(self) -> None:
         if self.settings_dialog is not None:
             self.settings_dialog.raise_()
             return
-        dialog = SettingsDialog(self.settings, self.keystore, self._default_output_dir, self)
+        dialog = SettingsDialog(
+            self.settings,
+            self.keystore,
+            self._default_output_dir,
+            self,
+            test_tunnel=self._test_tunnel,
+            spawn=self._tasks.spawn,
+        )
         dialog.accepted.connect(lambda: self._apply_settings(dialog))
         dialog.finished.connect(lambda _result: self._forget_settings_dialog(dialog))
         self.settings_dialog = dialog
         dialog.open()
+
+    async def _test_tunnel(self, public_url: str) -> str:
+        """Send a request through ``public_url`` to the running receiver; say what happened."""
+        receiver = self.engine.receiver if self.engine else None
+        problem = validate_public_base_url(public_url)
+        if problem:
+            return problem
+        if receiver is None:
+            return self.tr(
+                "The webhook receiver is not running. Choose webhooks, save the settings, "
+                "and test again once connected."
+            )
+        result = await check_tunnel(public_url, receiver)
+        return result.message
+
+    def open_connections(self) -> None:
+        if self.connections_dialog is not None:
+            self.connections_dialog.raise_()
+            return
+        saved = ConnectionList.load(connections_file(self.settings))
+        dialog = ConnectionsDialog(saved, self.keystore, self._tasks.spawn, self)
+        dialog.accepted.connect(lambda: self._apply_connections(dialog))
+        dialog.finished.connect(lambda _result: self._forget_connections_dialog(dialog))
+        self.connections_dialog = dialog
+        dialog.open()
+
+    def _forget_connections_dialog(self, dialog: ConnectionsDialog) -> None:
+        if self.connections_dialog is dialog:
+            self.connections_dialog = None
+        dialog.deleteLater()
+
+    def _apply_connections(self, dialog: ConnectionsDialog) -> None:
+        if dialog.key_notice:
+            self.notify(NoticeLevel.WARNING, dialog.key_notice)
+        if self.demo:
+            self.notify(
+                NoticeLevel.INFO,
+                self.tr("The connections are saved; demo mode uses the built-in sandbox only."),
+            )
+            return
+        engine = self.engine
+        paused = engine.paused if engine else None
+        # Queued and running jobs carry over to the new engine through its recovery.
+        self._tasks.spawn(self._restart_engine(paused=paused), self.tr("Connecting"))
 
     def _forget_settings_dialog(self, dialog: SettingsDialog) -> None:
         if self.settings_dialog is dialog:
@@ -588,12 +768,14 @@ class MainWindow(QMainWindow):
         dialog.deleteLater()
 
     def _apply_settings(self, dialog: SettingsDialog) -> None:
+        self.notifier.preferences = NotificationPreferences.from_settings(self.settings)
         if dialog.key_notice:
             self.notify(NoticeLevel.WARNING, dialog.key_notice)
         config = connection_from_settings(self.settings, self.keystore)
         output_root = output_root_from_settings(self.settings, self._default_output_dir)
         engine = self.engine
-        if engine is None or engine.connection != config:
+        port = webhook_port(self.settings, [config, *engine.extra_connections]) if engine else 0
+        if engine is None or engine.connection != config or engine.webhook_port != port:
             # Queued and running jobs carry over to the new engine through its recovery.
             self._tasks.spawn(self._restart_engine(), self.tr("Connecting"))
             return
@@ -615,11 +797,15 @@ class MainWindow(QMainWindow):
             )
             return
         self._tasks.spawn(
-            self._restart_engine(paused=engine.status().paused), self.tr("Applying queue settings")
+            self._restart_engine(paused=engine.paused), self.tr("Applying queue settings")
         )
 
+    def open_metrics(self) -> None:
+        """Show the metrics window (figures, charts, checklist), raising the open one."""
+        open_metrics_dialog(self)
+
     def show_about(self) -> None:
-        open_about_box(self)
+        open_about_dialog(self)
 
     # Window state -----------------------------------------------------------------------------
 
@@ -652,6 +838,8 @@ class MainWindow(QMainWindow):
         )
         for viewer in self.viewers():
             viewer.close()
+        for window in self.findChildren(compare.CompareWindow):
+            window.close()
         event.accept()
         self.closed.emit()
 
