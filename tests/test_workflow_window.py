@@ -140,7 +140,10 @@ async def test_gallery_run_again_same_graph(tmp_path: Path) -> None:
         original = window.engine.store.get_job(output.job_id)
 
         window.gallery.setCurrentIndex(window.gallery_model.index(0, 0))
-        window.gallery_panel.image_actions.rerun_actions[RerunAction.RUN_AGAIN].trigger()
+        run_again = window.gallery_panel.image_actions.rerun_actions[RerunAction.RUN_AGAIN]
+        # The action is enabled once the row's record has been read from the index.
+        await wait_for(run_again.isEnabled, description="Run again enabled")
+        run_again.trigger()
         await wait_for(lambda: window.job_model.rowCount() == 2, description="a second job")
         jobs = window.engine.store.jobs()
         again = next(job for job in jobs if job.id != original.id)
