@@ -200,6 +200,10 @@ class GalleryModel(QAbstractListModel):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_DELAY_MS)
         self._refresh_timer.timeout.connect(self.search)
+        self._facet_timer = QTimer(self)
+        self._facet_timer.setSingleShot(True)
+        self._facet_timer.setInterval(REFRESH_DELAY_MS)
+        self._facet_timer.timeout.connect(self._count_facets)
         thumbnails.loaded.connect(self._on_thumbnail)
 
     # Store and search ---------------------------------------------------------------------
@@ -256,6 +260,12 @@ class GalleryModel(QAbstractListModel):
     def refresh_soon(self) -> None:
         self._refresh_timer.start()
 
+    def _count_facets(self) -> None:
+        if self._worker is None:
+            return
+        facet_queries = self._facet_queries or {kind: self._query for kind in FacetKind}
+        self._worker.count_facets(self._generation, facet_queries)
+
     @property
     def searching(self) -> bool:
         return self._searching
@@ -263,6 +273,7 @@ class GalleryModel(QAbstractListModel):
     def shutdown(self) -> None:
         """Stop the search thread and the thumbnail threads."""
         self._refresh_timer.stop()
+        self._facet_timer.stop()
         if self._worker is not None:
             self._worker.close()
             self._worker = None
@@ -321,6 +332,9 @@ class GalleryModel(QAbstractListModel):
             self._arrived.append(record)
         else:
             self._check_new([record])
+        if row is None:
+            # A new image changes the counts of the filter lists.
+            self._facet_timer.start()
 
     def _check_new(self, records: list[ImageRecord]) -> None:
         if not records:

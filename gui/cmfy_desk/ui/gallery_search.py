@@ -50,6 +50,7 @@ from cmfy_desk.outputs.query import FIELD_HELP, ParseError, parse_query
 from cmfy_desk.store import (
     BatchFacet,
     Filter,
+    Gallery,
     ImageField,
     ImageOrder,
     ImageQuery,
@@ -194,6 +195,10 @@ class SearchWorker(QObject):
     def match(self, generation: int, query: ImageQuery, candidates: Sequence[int]) -> None:
         self._executor.submit(self._match, generation, query, list(candidates))
 
+    def count_facets(self, generation: int, facet_queries: Mapping[FacetKind, ImageQuery]) -> None:
+        """Count the filter lists again, for images that arrived after the search."""
+        self._executor.submit(self._count_facets, generation, dict(facet_queries))
+
     def close(self) -> None:
         """Drop queued work, wait for the running query and close the connection."""
         with self._lock:
@@ -223,25 +228,38 @@ class SearchWorker(QObject):
             ids = array("q", gallery.search_ids(query))
             seconds = time.perf_counter() - started
             self.searched.emit(SearchResult(generation, query, ids, seconds))
-            counts = FacetCounts(generation)
-            by_query = {}
-            for kind, facet_query in facet_queries.items():
-                if self._is_stale(generation):
-                    return
-                if facet_query not in by_query:
-                    by_query[facet_query] = gallery.facets(facet_query)
-                facets = by_query[facet_query]
-                match kind:
-                    case FacetKind.BATCH:
-                        counts.batches.extend(facets.batches)
-                    case FacetKind.CONNECTION:
-                        counts.connections.extend(facets.connections)
-                    case FacetKind.DAY:
-                        counts.days.extend(facets.days)
-            self.facetsCounted.emit(counts)
+            self._emit_facets(gallery, generation, facet_queries)
         except (StoreError, sqlite3.Error) as exc:
             log.warning("Searching the image index failed: %s", exc)
             self.failed.emit(f"Searching the images failed: {exc}")
+
+    def _count_facets(self, generation: int, facet_queries: dict[FacetKind, ImageQuery]) -> None:
+        if self._is_stale(generation):
+            return
+        try:
+            self._emit_facets(self._open().gallery, generation, facet_queries)
+        except (StoreError, sqlite3.Error) as exc:
+            log.warning("Counting the image filters failed: %s", exc)
+
+    def _emit_facets(
+        self, gallery: Gallery, generation: int, facet_queries: dict[FacetKind, ImageQuery]
+    ) -> None:
+        counts = FacetCounts(generation)
+        by_query = {}
+        for kind, facet_query in facet_queries.items():
+            if self._is_stale(generation):
+                return
+            if facet_query not in by_query:
+                by_query[facet_query] = gallery.facets(facet_query)
+            facets = by_query[facet_query]
+            match kind:
+                case FacetKind.BATCH:
+                    counts.batches.extend(facets.batches)
+                case FacetKind.CONNECTION:
+                    counts.connections.extend(facets.connections)
+                case FacetKind.DAY:
+                    counts.days.extend(facets.days)
+        self.facetsCounted.emit(counts)
 
     def _match(self, generation: int, query: ImageQuery, candidates: list[int]) -> None:
         if self._is_stale(generation):
