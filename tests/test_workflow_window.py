@@ -139,10 +139,16 @@ async def test_gallery_run_again_same_graph(tmp_path: Path) -> None:
         output = first_output(window)
         original = window.engine.store.get_job(output.job_id)
 
-        window.gallery.setCurrentIndex(window.gallery_model.index(0, 0))
         run_again = window.gallery_panel.image_actions.rerun_actions[RerunAction.RUN_AGAIN]
-        # The action is enabled once the row's record has been read from the index.
-        await wait_for(run_again.isEnabled, description="Run again enabled")
+
+        def image_selected() -> bool:
+            # A search that finishes later resets the grid and its selection, so the first
+            # image is selected again until the action is enabled.
+            if not run_again.isEnabled():
+                window.gallery.setCurrentIndex(window.gallery_model.index(0, 0))
+            return run_again.isEnabled()
+
+        await wait_for(image_selected, description="Run again enabled")
         run_again.trigger()
         await wait_for(lambda: window.job_model.rowCount() == 2, description="a second job")
         jobs = window.engine.store.jobs()

@@ -144,7 +144,9 @@ class CmfyCloudClient:
     async def _request(
         self, kind: str, method: str, path: str, json: dict[str, Any] | None = None
     ) -> tuple[httpx.Response, dict[str, Any]]:
-        await self.pacer.acquire()
+        # Status reads and cancels go first: they end jobs, which frees the slots that waiting
+        # submissions need, and a webhook waits for its confirming read.
+        await self.pacer.acquire(urgent=kind != "submit")
         self.requests[kind] += 1
         started = time.monotonic()
         try:

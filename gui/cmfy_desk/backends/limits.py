@@ -12,6 +12,9 @@ from dataclasses import dataclass, replace
 
 log = logging.getLogger(__name__)
 
+# How long a request waiting in line steps aside for an urgent one.
+URGENT_YIELD_SECONDS = 0.01
+
 
 @dataclass(frozen=True)
 class PlanLimits:
@@ -109,6 +112,7 @@ class RequestPacer:
         self._server_reset_in: float | None = None
         self._server_reset_mark = 0.0
         self._lock = asyncio.Lock()
+        self._urgent_waiting = 0
 
     @property
     def limits(self) -> Limits:
@@ -146,15 +150,29 @@ class RequestPacer:
             delay = max(delay, reset_in - elapsed)
         return delay
 
-    async def acquire(self) -> None:
-        """Wait until a request may be sent, then count it as sent."""
-        async with self._lock:
-            while (delay := self.delay_needed()) > 0:
-                await asyncio.sleep(min(delay, 5.0))
-            now = self._clock()
-            self._sent.append(now)
-            if self._server_remaining is not None:
-                self._server_remaining -= 1
+    async def acquire(self, *, urgent: bool = False) -> None:
+        """Wait until a request may be sent, then count it as sent.
+
+        An ``urgent`` request (a status read, which may confirm a finished job) goes before
+        every other waiting request: those step aside while one is pending.
+        """
+        if urgent:
+            self._urgent_waiting += 1
+        try:
+            while True:
+                async with self._lock:
+                    while (delay := self.delay_needed()) > 0:
+                        await asyncio.sleep(min(delay, 5.0))
+                    if urgent or not self._urgent_waiting:
+                        self._sent.append(self._clock())
+                        if self._server_remaining is not None:
+                            self._server_remaining -= 1
+                        return
+                # An urgent request is waiting for the lock: let it take this slot.
+                await asyncio.sleep(URGENT_YIELD_SECONDS)
+        finally:
+            if urgent:
+                self._urgent_waiting -= 1
 
     def _forget_old(self, now: float) -> None:
         while self._sent and self._sent[0] <= now - self.WINDOW_SECONDS:

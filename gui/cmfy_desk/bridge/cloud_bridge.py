@@ -277,7 +277,7 @@ class CloudBridge:
     async def _confirm(self, job_id: int) -> None:
         """Read the job's status once; the read's report settles the waiting deliveries."""
         try:
-            await self._poller.read_now(job_id)
+            await self._poller.read_now(job_id, confirming=True)
         finally:
             # Removed here rather than in a done callback, so that no delivery can join a
             # confirmation that has already finished.

@@ -213,11 +213,13 @@ class Poller:
 
     # Reading -----------------------------------------------------------------------------
 
-    async def read_now(self, job_id: int) -> None:
+    async def read_now(self, job_id: int, *, confirming: bool = False) -> None:
         """Read one watched job at once (within the budget) and report it; no-op if unwatched.
 
         A read of the same job already running finishes first, so this read starts after
-        the call.
+        the call. A ``confirming`` read (of a job a webhook reported) waits only for a 429's
+        hold, not for the polling share: there is one per finished job, and the client's
+        pacer keeps all requests within the rate limit.
         """
         watch = self._watches.get(job_id)
         if watch is None:
@@ -226,7 +228,7 @@ class Poller:
         async with watch.lock:
             if self._watches.get(job_id) is not watch:
                 return
-            await self._wait_for_budget()
+            await self._wait_for_budget(share=not confirming)
             if self._watches.get(job_id) is not watch:
                 return
             self._budget.record()
@@ -300,10 +302,12 @@ class Poller:
             self._reading.discard(watch.job_id)
             self._wakeup.set()
 
-    async def _wait_for_budget(self) -> None:
+    async def _wait_for_budget(self, *, share: bool = True) -> None:
         while True:
             now = self._clock()
-            delay = max(self._hold_until - now, self._budget.delay_needed())
+            delay = self._hold_until - now
+            if share:
+                delay = max(delay, self._budget.delay_needed())
             if delay <= 0:
                 return
             await asyncio.sleep(min(delay, IDLE_CHECK_SECONDS))
