@@ -41,6 +41,7 @@ from cmfy_desk.ui.batch_inputs import BatchInputs, BatchInputsWidget
 from cmfy_desk.ui.batch_planner import BatchPlanner, PlanOutcome
 from cmfy_desk.ui.parameter_form import ParameterForm
 from cmfy_desk.ui.preflight_panel import PreflightPanel
+from cmfy_desk.ui.theme import error_style
 from cmfy_desk.workflows.batch import SeedMode
 from cmfy_desk.workflows.definitions import NodeDefinitions
 from cmfy_desk.workflows.expansion import LARGE_BATCH, BatchPlan, count_jobs, estimate
@@ -60,8 +61,6 @@ SUMMARY_DELAY_MS = 300
 # Above this many jobs the summary shows the count and a cost from the pre-flight estimate
 # without planning every job. Queueing still plans the batch in full.
 MAX_SUMMARY_JOBS = 2000
-
-_ERROR_STYLE = "color: #c62828"
 
 
 @dataclass
@@ -239,7 +238,7 @@ class BatchDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.setStyleSheet(_ERROR_STYLE)
+        self.error.setStyleSheet(error_style())
         self.error.hide()
 
         self._buttons = QDialogButtonBox(

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cmfy_desk.ui.theme import error_style
 from cmfy_desk.workflows.batch import MAX_BATCH_COUNT, SeedMode, check_seed
 from cmfy_desk.workflows.batch_files import parse_axis, read_csv_rows, read_prompt_list
 from cmfy_desk.workflows.expansion import BatchPlan
@@ -206,7 +207,7 @@ class BatchInputsWidget(QWidget):
 
         self.file_error = QLabel()
         self.file_error.setWordWrap(True)
-        self.file_error.setStyleSheet("color: #c62828")
+        self.file_error.setStyleSheet(error_style())
         self.file_error.hide()
 
         form = QFormLayout(self)

@@ -43,6 +43,7 @@ from cmfy_desk.connections import (
     secret_account,
 )
 from cmfy_desk.keystore import ApiKeyStore, validate_api_key
+from cmfy_desk.ui.theme import error_style
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class ConnectionsDialog(QDialog):
         self.editor.setLayout(self.form)
 
         self.error = QLabel()
-        self.error.setStyleSheet("color: #c62828")
+        self.error.setStyleSheet(error_style())
         self.error.setWordWrap(True)
         self.error.hide()
         hint = QLabel(

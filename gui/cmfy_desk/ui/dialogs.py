@@ -36,6 +36,7 @@ from cmfy_desk.keystore import ApiKeyStore, validate_api_key
 from cmfy_desk.settings import Settings
 from cmfy_desk.ui.connection import API_KEY_ACCOUNT
 from cmfy_desk.ui.notifications import NotificationPreferences, NotificationSettingsGroup
+from cmfy_desk.ui.theme import error_style
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ class SettingsDialog(QDialog):
         )
 
         self._error = QLabel()
-        self._error.setStyleSheet("color: #c62828")
+        self._error.setStyleSheet(error_style())
         self._error.setWordWrap(True)
         self._error.hide()
 

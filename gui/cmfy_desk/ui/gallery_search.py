@@ -59,6 +59,7 @@ from cmfy_desk.store import (
     StoreError,
     WatchedFolder,
 )
+from cmfy_desk.ui.theme import error_style
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,6 @@ SEARCH_DELAY_MS = 150
 # A new image is looked for among this many newest matches beyond the candidates themselves,
 # which leaves room for images whose time is later than a new output's (a clock set wrong).
 MATCH_WINDOW = 50
-_ERROR_STYLE = "color: #c62828"
 _LIST_ROWS = 6
 _T = TypeVar("_T")
 
@@ -312,7 +312,7 @@ class SearchLine(QWidget):
         self.help_button.clicked.connect(self.show_help)
         self.count_label = QLabel()
         self.error_label = QLabel()
-        self.error_label.setStyleSheet(_ERROR_STYLE)
+        self.error_label.setStyleSheet(error_style())
         self.error_label.setWordWrap(True)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.hide()

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from cmfy_desk.store import StoreError
 from cmfy_desk.store.model_library import SOURCE_USER, ModelEntry, ModelLibrary
+from cmfy_desk.ui.theme import error_style
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ class ModelEntryDialog(QDialog):
         self.folder.setPlaceholderText(self.tr("e.g. checkpoints, loras, vae"))
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c62828")
+        self.error.setStyleSheet(error_style())
         self.error.hide()
         form = QFormLayout()
         form.addRow(self.tr("Name:"), self.name)

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cmfy_desk.ui.theme import error_style
 from cmfy_desk.workflows.definitions import NodeDefinitions
 from cmfy_desk.workflows.graph import Graph, is_link
 from cmfy_desk.workflows.parameters import Parameter, ParameterKind, describe_parameter
@@ -356,7 +357,7 @@ class ParameterForm(QWidget):
         add_row.addWidget(self.reset_button)
         self.add_error = QLabel()
         self.add_error.setWordWrap(True)
-        self.add_error.setStyleSheet("color: #c62828")
+        self.add_error.setStyleSheet(error_style())
         self.add_error.hide()
         layout.addLayout(add_row)
         layout.addWidget(self.add_error)

@@ -201,3 +201,16 @@ class _ThemeFollower(QObject):
         if theme != self.applied:
             log.info("Theme %s (setting %s)", theme, self.choice)
         self.applied = theme
+
+
+# Error text colours with a contrast of at least 4.5:1 on the light and the dark window colour.
+ERROR_ON_LIGHT = "#c62828"
+ERROR_ON_DARK = "#ff8a80"
+
+
+def error_style() -> str:
+    """Return a style sheet for error text that stays readable in the current palette."""
+    app = QApplication.instance()
+    window = app.palette().window().color() if isinstance(app, QApplication) else None
+    dark = window is not None and window.lightness() < 128
+    return f"color: {ERROR_ON_DARK if dark else ERROR_ON_LIGHT}"
