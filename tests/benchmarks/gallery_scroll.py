@@ -15,7 +15,6 @@ from the end of the first search) and of the process's resident memory (RSS, Qt'
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import resource
 import sys
@@ -69,23 +68,6 @@ def make_library(root: Path, count: int) -> list[ImageData]:
     return rows
 
 
-def keep_singletons_alive() -> None:
-    """Give None, True and False a huge reference count on Python before 3.12.
-
-    PySide6 6.12.0 on Python 3.11 drops one reference to None, True or False on every call into
-    Qt that returns one: 1,000 calls of QObject.setObjectName drop 1,000 references to None.
-    The process aborts with "none_dealloc" once the count reaches zero, here after a few
-    seconds of scrolling. Python 3.12 made these objects immortal, and there this does
-    nothing.
-    """
-    if sys.version_info >= (3, 12):
-        return
-    for singleton in (None, True, False):
-        # ob_refcnt is the first field of every object in CPython's default build.
-        count = ctypes.c_ssize_t.from_address(id(singleton))
-        count.value += 1 << 40
-
-
 def peak_rss_mb() -> float:
     # ru_maxrss is in kilobytes on Linux.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -102,7 +84,6 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help=f"index {QUICK_IMAGES} images")
     options = parser.parse_args()
     count = QUICK_IMAGES if options.quick else IMAGES
-    keep_singletons_alive()
     app = QApplication.instance() or QApplication(sys.argv[:1])
 
     with tempfile.TemporaryDirectory() as scratch:

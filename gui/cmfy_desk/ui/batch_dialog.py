@@ -171,6 +171,8 @@ class BatchDialog(QDialog):
         list_layout = QVBoxLayout(self._list_panel)
         list_layout.setContentsMargins(0, 0, 0, 0)
         self._list_heading = QLabel()
+        # Wrapped, so a long heading never runs into the Parameters panel beside the list.
+        self._list_heading.setWordWrap(True)
         list_layout.addWidget(self._list_heading)
         list_layout.addWidget(self.workflow_list, 1)
         list_layout.addWidget(self.apply_to_all)
