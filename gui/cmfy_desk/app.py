@@ -35,7 +35,14 @@ from cmfy_desk.metrics import ConnectionFacts, connection_facts
 from cmfy_desk.outputs.download import Downloader
 from cmfy_desk.outputs.grid import assemble_grid
 from cmfy_desk.outputs.index import index_output, index_unindexed_outputs
-from cmfy_desk.outputs.naming import batch_folder_name
+from cmfy_desk.outputs.name_template import (
+    DEFAULT_FOLDER_TEMPLATE,
+    NameValues,
+    render_folder,
+    render_name,
+    unique_folder,
+    values_for_job,
+)
 from cmfy_desk.planning import GRID_PARAMETER, PlannedBatch, plan_batch, seed_model_library
 from cmfy_desk.sandbox import SandboxConfig, SandboxServer
 from cmfy_desk.scheduler import EngineEvent, JobChanged, OutputSaved, Scheduler, SchedulerOptions
@@ -118,6 +125,8 @@ def scheduler_options(settings: Settings) -> SchedulerOptions:
         max_attempts=settings.get("queue.max_attempts"),
         failures_before_pause=settings.get("queue.failures_before_pause"),
         cache_aware=settings.get("queue.cache_aware"),
+        file_template=settings.get("output.file_template"),
+        folder_template=settings.get("output.folder_template"),
     )
 
 
@@ -496,6 +505,15 @@ class Engine:
         """The default connection's scheduler."""
         return self._runtime().scheduler
 
+    def set_name_templates(self, folder_template: str, file_template: str) -> None:
+        """Name new batch folders and the outputs saved from now on with these templates."""
+        options = self._options or SchedulerOptions()
+        self._options = dataclasses.replace(
+            options, folder_template=folder_template, file_template=file_template
+        )
+        for scheduler in self.schedulers():
+            scheduler.set_name_templates(folder_template, file_template)
+
     def schedulers(self) -> list[Scheduler]:
         return [runtime.scheduler for runtime in self._runtimes.values()]
 
@@ -585,18 +603,15 @@ class Engine:
         # The batch keeps its absolute folder, so a later change of the output folder setting
         # applies to new batches only.
         root = self.output_root.absolute()
-        taken = {Path(folder).name for folder in self.store.batch_folders()}
-        if root.is_dir():
-            taken |= {entry.name for entry in root.iterdir()}
-        folder = batch_folder_name(workflow.name, time.time(), taken)
+        folder = self._batch_folder(root, workflow.name, planned)
         keys = [model_key(model_urls(graph)) for graph in planned.graphs]
         batch, jobs = self.store.add_batch(
-            name=folder,
+            name=folder.relative_to(root).as_posix(),
             workflow_name=workflow.name,
             workflow_path=str(workflow.path),
             connection=connection or self.connection.label,
             seed_mode=str(plan.seed_mode),
-            output_dir=str(root / folder),
+            output_dir=str(folder),
             jobs=[
                 (graph, graph_hash(graph), spec.seed)
                 for graph, spec in zip(planned.graphs, planned.specs, strict=True)
@@ -613,6 +628,35 @@ class Engine:
         scheduler.wake()
         log.info("Queued batch %d: %d jobs of %s", batch.id, len(jobs), workflow.name)
         return batch, jobs
+
+    def _batch_folder(self, root: Path, workflow_name: str, planned: PlannedBatch) -> Path:
+        """Return a new batch's folder from the folder template, with `` (2)``, `` (3)``...
+        when a folder of that name exists or belongs to an earlier batch.
+
+        The template's ``{batch}`` is ``<workflow> <date> <time>``, and its job tokens take
+        the values of the batch's first job.
+        """
+        created_at = time.time()
+        template = self._options.folder_template if self._options else DEFAULT_FOLDER_TEMPLATE
+        batch_name = render_name(
+            DEFAULT_FOLDER_TEMPLATE,
+            NameValues(created_at, workflow=workflow_name),
+            default_template=DEFAULT_FOLDER_TEMPLATE,
+        )
+        if planned.graphs:
+            values = values_for_job(
+                created_at=created_at,
+                workflow=workflow_name,
+                batch=batch_name,
+                job=None,
+                index=None,
+                seed=planned.specs[0].seed,
+                graph=planned.graphs[0],
+                parameters=planned.parameters[0],
+            )
+        else:
+            values = NameValues(created_at, workflow=workflow_name, batch=batch_name)
+        return unique_folder(root, render_folder(template, values), self.store.batch_folders())
 
     async def cancel(self, job_id: int) -> None:
         await self._scheduler_of_job(job_id).cancel(job_id)

@@ -13,16 +13,24 @@ import os
 import re
 import reprlib
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cmfy_desk.outputs.name_template import (
+    DEFAULT_FILE_TEMPLATE,
+    DEFAULT_FOLDER_TEMPLATE,
+    check_template,
+)
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One declared setting. ``minimum`` and ``maximum`` bound numeric settings (inclusive)."""
+    """One declared setting. ``minimum`` and ``maximum`` bound numeric settings (inclusive).
+    ``check``, when given, returns what is wrong with a value of the right type, or None."""
 
     key: str
     type: type
@@ -31,6 +39,7 @@ class Setting:
     choices: tuple[str, ...] | None = None
     minimum: float | None = None
     maximum: float | None = None
+    check: Callable[[Any], str | None] | None = None
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -52,6 +61,22 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "",
         "Folder where outputs are saved; empty means the default Cmfy Desk pictures folder",
+    ),
+    Setting(
+        "output.folder_template",
+        str,
+        DEFAULT_FOLDER_TEMPLATE,
+        "Name of each batch's folder inside the output folder; / makes subfolders. Tokens: "
+        "{date} {time} {batch} {workflow} {seed} {model} {width} {height} {prompt} {prompt:N}",
+        check=check_template,
+    ),
+    Setting(
+        "output.file_template",
+        str,
+        DEFAULT_FILE_TEMPLATE,
+        "Name of each output file, without its extension. Tokens: {date} {time} {batch} "
+        "{workflow} {job} {index} {seed} {model} {width} {height} {prompt} {prompt:N}",
+        check=check_template,
     ),
     Setting(
         "batch.count",
@@ -331,6 +356,8 @@ def _problem(setting: Setting, value: object) -> str | None:
     if isinstance(value, str) and _API_KEY_PATTERN.search(value):
         # Deliberately no repr of the value here: it may be a secret.
         return "the value looks like an API key, which is stored only in the system keyring"
+    if setting.check is not None:
+        return setting.check(value)
     return None
 
 

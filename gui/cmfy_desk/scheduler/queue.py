@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import json
 import logging
 import random
@@ -32,7 +33,14 @@ from cmfy_desk.backends.errors import (
 )
 from cmfy_desk.backends.limits import Limits
 from cmfy_desk.outputs.download import Downloader, DownloadError, SavedFile
-from cmfy_desk.outputs.naming import UnsafePathError, output_file_name
+from cmfy_desk.outputs.name_template import (
+    DEFAULT_FILE_TEMPLATE,
+    DEFAULT_FOLDER_TEMPLATE,
+    check_template,
+    render_name,
+    values_for_job,
+)
+from cmfy_desk.outputs.naming import UnsafePathError, extension_from_url
 from cmfy_desk.scheduler.events import EngineEvent, JobChanged, Notice, NoticeLevel, OutputSaved
 from cmfy_desk.scheduler.ordering import CacheAwareOrder
 from cmfy_desk.store import FINAL_STATUSES, IN_FLIGHT_STATUSES, Job, JobStatus, Store
@@ -57,6 +65,17 @@ class SchedulerOptions:
     # A batch is paused after this many of its jobs failed in a row; 0 never pauses.
     failures_before_pause: int = 3
     cache_aware: bool = True
+    # Name templates of output files (the scheduler's) and of batch folders (the engine's,
+    # kept here so that one options object carries every output setting).
+    file_template: str = DEFAULT_FILE_TEMPLATE
+    folder_template: str = DEFAULT_FOLDER_TEMPLATE
+
+    def __post_init__(self) -> None:
+        """Raise ValueError naming the bad token when a name template has one."""
+        for template in (self.file_template, self.folder_template):
+            problem = check_template(template)
+            if problem is not None:
+                raise ValueError(problem)
 
 
 class Scheduler:
@@ -298,6 +317,12 @@ class Scheduler:
                 self._in_flight.add(job.id)
                 self._spawn(self._submit(job), f"submit-{job.id}")
 
+    def set_name_templates(self, folder_template: str, file_template: str) -> None:
+        """Name the outputs saved from now on with these templates."""
+        self._options = dataclasses.replace(
+            self._options, folder_template=folder_template, file_template=file_template
+        )
+
     def set_webhook_url_for(self, webhook_url_for: Callable[[Job], str | None] | None) -> None:
         self._webhook_url_for = webhook_url_for
 
@@ -477,11 +502,13 @@ class Scheduler:
 
     async def _download(self, job: Job, remote: RemoteJob) -> None:
         urls = remote.images
-        folder = Path(self._store.get_batch(job.batch_id).output_dir)
+        batch = self._store.get_batch(job.batch_id)
+        folder = Path(batch.output_dir)
         errors: list[str] = []
         for index, url in enumerate(urls):
             try:
-                saved = await self._download_one(url, folder, output_file_name(job.id, index, url))
+                name = self._output_file_name(job, batch.name, index, url)
+                saved = await self._download_one(url, folder, name)
             except (DownloadError, UnsafePathError) as exc:
                 log.warning("Job %d: output %d failed: %s", job.id, index, exc)
                 errors.append(str(exc))
@@ -530,6 +557,21 @@ class Scheduler:
             )
         else:
             self._change(job.id, JobStatus.SUCCEEDED, finished_at=now)
+
+    def _output_file_name(self, job: Job, batch_name: str, index: int, url: str) -> str:
+        """Return the file name of output ``index`` of ``job`` from the file template; its
+        ``{date}`` and ``{time}`` are those of the job's creation."""
+        values = values_for_job(
+            created_at=job.created_at,
+            workflow=job.workflow_name,
+            batch=batch_name,
+            job=job.id,
+            index=index,
+            seed=job.seed,
+            graph=job.prompt,
+            parameters=job.parameters,
+        )
+        return render_name(self._options.file_template, values) + extension_from_url(url)
 
     async def _download_one(self, url: str, folder: Path, name: str) -> SavedFile:
         for attempt in range(1, self._options.download_attempts + 1):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -33,12 +34,36 @@ from PySide6.QtWidgets import (
 
 from cmfy_desk import __version__
 from cmfy_desk.keystore import ApiKeyStore, validate_api_key
+from cmfy_desk.outputs.name_template import (
+    DEFAULT_FILE_TEMPLATE,
+    DEFAULT_FOLDER_TEMPLATE,
+    NameValues,
+    accepted_tokens,
+    check_template,
+    render_folder,
+    render_name,
+)
 from cmfy_desk.settings import Settings
 from cmfy_desk.ui.connection import API_KEY_ACCOUNT
 from cmfy_desk.ui.notifications import NotificationPreferences, NotificationSettingsGroup
 from cmfy_desk.ui.theme import error_style
 
 log = logging.getLogger(__name__)
+
+# The output that the settings dialog's preview names: job 42 of a batch of foxes, made on
+# 2025-01-31 at 14:05:09 local time.
+_SAMPLE_VALUES = NameValues(
+    created_at=time.mktime((2025, 1, 31, 14, 5, 9, 0, 0, -1)),
+    workflow="sdxl_txt2img",
+    batch="foxes",
+    job=42,
+    index=0,
+    seed=1234,
+    model="sdxl_base",
+    width=1024,
+    height=1024,
+    prompt="a red fox in snow",
+)
 
 # Checks a tunnel's public address and returns what happened, in words.
 TunnelTester = Callable[[str], Coroutine[Any, Any, str]]
@@ -96,6 +121,26 @@ class SettingsDialog(QDialog):
         folder_row.addWidget(self.output_folder, 1)
         folder_row.addWidget(browse)
 
+        self.folder_template = QLineEdit(str(settings.get("output.folder_template")))
+        self.folder_template.setPlaceholderText(DEFAULT_FOLDER_TEMPLATE)
+        self.file_template = QLineEdit(str(settings.get("output.file_template")))
+        self.file_template.setPlaceholderText(DEFAULT_FILE_TEMPLATE)
+        template_help = self.tr(
+            "Tokens: {tokens}. A / in the folder name makes subfolders. An empty name uses "
+            "the default."
+        ).format(tokens=accepted_tokens())
+        self.folder_template.setToolTip(template_help)
+        self.file_template.setToolTip(template_help)
+        self.template_preview = QLabel()
+        self.template_preview.setWordWrap(True)
+        self.template_preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.template_error = QLabel()
+        self.template_error.setStyleSheet(error_style())
+        self.template_error.setWordWrap(True)
+        self.template_error.hide()
+        self.folder_template.textChanged.connect(self._update_template_preview)
+        self.file_template.textChanged.connect(self._update_template_preview)
+
         self.sandbox_plan = QComboBox()
         for plan in ("free", "pro", "enterprise"):
             self.sandbox_plan.addItem(plan, plan)
@@ -127,6 +172,10 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Base URL:"), self.base_url)
         form.addRow(self.tr("API key:"), self.api_key)
         form.addRow(self.tr("Output folder:"), folder_row)
+        form.addRow(self.tr("Batch folder name:"), self.folder_template)
+        form.addRow(self.tr("Output file name:"), self.file_template)
+        form.addRow(self.template_preview)
+        form.addRow(self.template_error)
         form.addRow(self.tr("Sandbox plan:"), self.sandbox_plan)
         form.addRow(self.tr("Sandbox speed:"), self.sandbox_speed)
 
@@ -144,7 +193,31 @@ class SettingsDialog(QDialog):
         layout.addWidget(self._error)
         layout.addWidget(buttons)
         self._update_enabled()
+        self._update_template_preview()
         self._folder_dialog: QFileDialog | None = None
+
+    def _template_problem(self) -> str | None:
+        for template in (self.folder_template.text(), self.file_template.text()):
+            problem = check_template(template)
+            if problem is not None:
+                return problem
+        return None
+
+    def _update_template_preview(self) -> None:
+        """Show the names the templates give a sample output, or what is wrong with them."""
+        problem = self._template_problem()
+        self.template_error.setText(problem or "")
+        self.template_error.setVisible(problem is not None)
+        if problem is not None:
+            self.template_preview.setText(self.tr("Example: (fix the name template)"))
+            return
+        folder_template = self.folder_template.text() or DEFAULT_FOLDER_TEMPLATE
+        file_template = self.file_template.text() or DEFAULT_FILE_TEMPLATE
+        folder = "/".join(render_folder(folder_template, _SAMPLE_VALUES))
+        file_name = render_name(file_template, _SAMPLE_VALUES) + ".png"
+        self.template_preview.setText(
+            self.tr("Example: {path}").format(path=f"{folder}/{file_name}")
+        )
 
     def _build_status_group(self, settings: Settings) -> QGroupBox:
         self.status_mode = QComboBox()
@@ -283,6 +356,9 @@ class SettingsDialog(QDialog):
             return self.tr(
                 "Webhooks need the public base URL of your tunnel. Enter it, or choose polling."
             )
+        template_problem = self._template_problem()
+        if template_problem is not None:
+            return template_problem
         if kind == "cmfy":
             if not base_url.startswith(("https://", "http://")):
                 return self.tr(
@@ -301,6 +377,12 @@ class SettingsDialog(QDialog):
             if base_url:
                 self._settings.set("connection.base_url", base_url)
             self._settings.set("output.folder", self.output_folder.text().strip())
+            self._settings.set(
+                "output.folder_template", self.folder_template.text() or DEFAULT_FOLDER_TEMPLATE
+            )
+            self._settings.set(
+                "output.file_template", self.file_template.text() or DEFAULT_FILE_TEMPLATE
+            )
             self._settings.set("sandbox.plan", str(self.sandbox_plan.currentData()))
             self._settings.set("sandbox.speed", float(self.sandbox_speed.value()))
             self._settings.set("queue.max_running", self.max_running.value())

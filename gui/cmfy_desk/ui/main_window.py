@@ -781,6 +781,13 @@ class MainWindow(QMainWindow):
             return
         # Batches keep the folder they were created with; new batches use this one.
         engine.output_root = output_root
+        new_options = scheduler_options(self.settings)
+        engine.set_name_templates(new_options.folder_template, new_options.file_template)
+        self._queue_options = dataclasses.replace(
+            self._queue_options,
+            folder_template=new_options.folder_template,
+            file_template=new_options.file_template,
+        )
         if not _queue_options_differ(self._queue_options, scheduler_options(self.settings)):
             return
         if engine.connection.kind == SANDBOX_CONNECTION and any(
