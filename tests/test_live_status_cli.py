@@ -172,3 +172,40 @@ async def test_webhooks_are_refused_for_a_comfyui_server(tmp_path: Path) -> None
     )
     assert code == 2
     assert "websocket" in stderr
+
+
+@pytest.mark.asyncio
+async def test_an_unreachable_comfyui_server_queues_nothing(tmp_path: Path) -> None:
+    code, events, stderr = await _run(
+        "run",
+        "--comfyui",
+        "http://127.0.0.1:9",
+        str(_workflow(tmp_path)),
+        data_dir=tmp_path / "data",
+    )
+    assert code == 2
+    assert "cannot reach the ComfyUI server at http://127.0.0.1:9" in stderr
+    assert "No job was submitted." in stderr
+    assert not [event for event in events if event.get("event") == "job"]
+
+
+@pytest.mark.asyncio
+async def test_status_modes_are_refused_for_a_saved_comfyui_connection(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    saved = ConnectionList.load(data / "connections.json")
+    saved.put(ConnectionConfig(kind=COMFYUI, name="studio", base_url="http://127.0.0.1:9"))
+    saved.save()
+    code, _events, stderr = await _run(
+        "run", "--connection", "studio", "--status", "poll", str(_workflow(tmp_path)), data_dir=data
+    )
+    assert code == 2
+    assert "studio is a ComfyUI server" in stderr
+
+
+@pytest.mark.asyncio
+async def test_no_saved_connections_says_how_to_add_one(tmp_path: Path) -> None:
+    code, _events, stderr = await _run(
+        "run", "--connection", "studio", str(_workflow(tmp_path)), data_dir=tmp_path / "data"
+    )
+    assert code == 2
+    assert "File → Connections…" in stderr

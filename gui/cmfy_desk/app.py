@@ -780,7 +780,7 @@ def _running_jobs(limits: Limits | None, in_flight: int) -> int:
 def _missing_secret(config: ConnectionConfig) -> str | None:
     if config.kind == "cmfy" and not config.api_key:
         return (
-            f"No API key for {config.label}. Enter it in Settings → Connections, or set "
+            f"No API key for {config.label}. Enter it in Settings or File → Connections…, or set "
             "CMFY_API_KEY."
         )
     return None

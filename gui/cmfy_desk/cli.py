@@ -69,7 +69,7 @@ def _add_target_arguments(parser: argparse.ArgumentParser, sandbox_help: str) ->
     target.add_argument(
         "--connection",
         metavar="NAME",
-        help="run on a connection saved in the window (Settings → Connections)",
+        help="run on a connection saved in the window (File → Connections…)",
     )
     parser.add_argument(
         "--auth-header",

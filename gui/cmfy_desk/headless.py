@@ -21,6 +21,8 @@ from cmfy_desk.app import (
     scheduler_options,
 )
 from cmfy_desk.backends.cmfy_cloud import check_base_url
+from cmfy_desk.backends.comfyui import ComfyUIClient
+from cmfy_desk.backends.errors import BackendError
 from cmfy_desk.bridge.events import BridgeEvent
 from cmfy_desk.connections import (
     CMFY,
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 API_KEY_ENV = "CMFY_API_KEY"
 COMFYUI_AUTH_ENV = "CMFY_COMFYUI_AUTH"
 _MAIN_KINDS = ("submit", "status", "cancel")
+SERVER_CHECK_SECONDS = 10.0
 EXIT_OK, EXIT_JOBS_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -134,7 +137,8 @@ class _Reporter:
                 }
             )
             return
-        line = f"job {job_id} ({workflow} #{position + 1}, seed {seed}): {status}"
+        seed_text = "no seed" if seed is None else f"seed {seed}"
+        line = f"job {job_id} ({workflow} #{position + 1}, {seed_text}): {status}"
         if error and status in FINAL_STATUSES:
             line += f" - {error}"
         self._text(line)
@@ -193,6 +197,12 @@ def _connection(
         saved = ConnectionList.load(paths.connections_file)
         found = saved.get(options.connection)
         if found is None:
+            if not saved.connections:
+                return (
+                    f"no saved connection named {options.connection!r}: none are saved in "
+                    f"{paths.connections_file}. Add one in the window with File → "
+                    "Connections…, or use --comfyui URL."
+                )
             names = ", ".join(config.name for config in saved.connections)
             return f"no saved connection named {options.connection!r}; saved: {names}."
         config = with_secret(found, ApiKeyStore())
@@ -204,6 +214,11 @@ def _connection(
             kind="cmfy",
             base_url=options.base_url or settings.get("connection.base_url"),
             api_key=api_key,
+        )
+    if config.kind == COMFYUI and (status not in (None, "auto") or public_url):
+        return (
+            f"{config.label} is a ComfyUI server, which reports status over its websocket; "
+            "--status and --public-url apply to cmfy.cloud and the sandbox."
         )
     if status is not None:
         config = replace(config, status_mode=status)
@@ -229,12 +244,16 @@ def _plan_all(
             return None
         for finding in batch.report.warnings:
             print(f"warning: {workflow.path.name}: {finding.message}", file=sys.stderr)
-        cost = estimate(batch.graphs).relative_cost
-        print(
-            f"{workflow.path.name}: {len(batch.graphs)} jobs, estimated cost {cost:.1f}x one "
-            "512x512 image at 20 steps",
-            file=sys.stderr,
-        )
+        count = _plural(len(batch.graphs), "job")
+        if engine.for_cloud():
+            cost = estimate(batch.graphs).relative_cost
+            print(
+                f"{workflow.path.name}: {count}, estimated cost {cost:.1f}x one 512x512 image "
+                "at 20 steps",
+                file=sys.stderr,
+            )
+        else:
+            print(f"{workflow.path.name}: {count}", file=sys.stderr)
         planned.append((workflow, batch))
     total = sum(len(batch.graphs) for _workflow, batch in planned)
     if total > LARGE_BATCH and not getattr(options, "yes", False):
@@ -245,6 +264,22 @@ def _plan_all(
         )
         return None
     return planned
+
+
+async def _server_problem(engine: Engine) -> str | None:
+    """Return why the run's ComfyUI server cannot take jobs, or None (other kinds answer
+    with their first request)."""
+    client = engine.client()
+    if not isinstance(client, ComfyUIClient):
+        return None
+    try:
+        await asyncio.wait_for(client.system_stats(), SERVER_CHECK_SECONDS)
+    except (BackendError, TimeoutError) as exc:
+        return (
+            f"cannot reach the ComfyUI server at {client.base_url}: {exc}. Check that it runs "
+            "and listens on that address."
+        )
+    return None
 
 
 def _plural(count: int, noun: str) -> str:
@@ -435,6 +470,11 @@ async def _run(
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        problem = await _server_problem(engine)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            print("No job was submitted.", file=sys.stderr)
+            return EXIT_USAGE
         planned = _plan_all(engine, workflows, plan or BatchPlan(), options)
         if planned is None:
             return EXIT_USAGE
