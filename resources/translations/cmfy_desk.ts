@@ -4,17 +4,17 @@
 <context>
     <name>AboutBox</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="347"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="430"/>
         <source>About Cmfy Desk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="351"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="434"/>
         <source>Cmfy Desk {version}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="354"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="437"/>
         <source>Runs ComfyUI workflows in batches on cmfy.cloud or the built-in sandbox.
 
 Licence: GPL-3.0-or-later
@@ -63,180 +63,359 @@ Qt {qt} · PySide6 {pyside} · Python {python}</source>
 <context>
     <name>BatchDialog</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="114"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="113"/>
         <source>New batch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="161"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="160"/>
         <source>Same batch settings for all</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="164"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="163"/>
         <source>Count, seeds, prompts, CSV rows and grid apply to every workflow. Each workflow keeps its own parameter values.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="186"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="187"/>
         <source>Parameters</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="193"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="194"/>
         <source>Batch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="218"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="219"/>
         <source>The connection this batch runs on</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="224"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="225"/>
         <source>Run on:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="249"/>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="674"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="250"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="675"/>
         <source>Queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="311"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="312"/>
         <source>Workflows, one batch each ({count}):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="348"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="349"/>
         <source>{workflow} (the job of {file})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="352"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="353"/>
         <source>{name} · {format} · {nodes} nodes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="368"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="369"/>
         <source>API format</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="369"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="370"/>
         <source>editor format, converted</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="370"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="371"/>
         <source>from PNG metadata</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="371"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="372"/>
         <source>from WEBP metadata</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="372"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="373"/>
         <source>from JPEG metadata</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="373"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="374"/>
         <source>from a sidecar file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="482"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="483"/>
         <source>The batch settings are invalid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="490"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="491"/>
         <source>about {cost:.0f}× cost (from the workflow&apos;s estimate)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="496"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="497"/>
         <source>checking…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="509"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="510"/>
         <source>{jobs} in all</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="511"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="512"/>
         <source>asks before queueing more than {limit}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="518"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="519"/>
         <source>1 job</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="519"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="520"/>
         <source>{count} jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="550"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="551"/>
         <source>estimated cost {cost:.1f}×</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="554"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="555"/>
         <source>Estimated GPU time, where 1× is one 512×512 image in 20 steps</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="571"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="572"/>
         <source>Fix: {fix}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="581"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="582"/>
         <source>Queue every workflow&apos;s batch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="583"/>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="606"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="584"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="607"/>
         <source>Cannot queue: {reason}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="622"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="623"/>
         <source>Checking {jobs}…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="638"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="639"/>
         <source>Planning failed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="655"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="656"/>
         <source>Nothing was queued.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="666"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="667"/>
         <source>Queue a large batch?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="667"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="668"/>
         <source>Queue {jobs}?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="670"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_dialog.py" line="671"/>
         <source>This is more than {limit} jobs. Each job costs GPU time, so check the count, the prompt list and the grid before queueing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>BatchInputs</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="78"/>
+        <source>The first seed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="100"/>
+        <source>The seed list is empty. Enter seeds separated by commas.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="106"/>
+        <source>Seed &apos;{text}&apos;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="119"/>
+        <source>not a number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="130"/>
+        <source>The {axis} axis has values but no parameter. Choose one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="136"/>
+        <source>The {axis} axis &apos;{key}&apos; has no values. List them separated by commas.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="159"/>
+        <source>Jobs for each prompt, CSV row and grid cell</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="165"/>
+        <source>Random</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="166"/>
+        <source>Increment</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="167"/>
+        <source>Fixed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="168"/>
+        <source>List</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="182"/>
+        <source>e.g. 1, 2, 42 (one job each)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="192"/>
+        <source>One prompt per line, one job each. Empty: the workflow&apos;s prompt.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="201"/>
+        <source>Load from file…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="216"/>
+        <source>Choose…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="219"/>
+        <source>Clear</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="238"/>
+        <source>Count:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="239"/>
+        <source>Seeds:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="240"/>
+        <source>Prompts:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="241"/>
+        <source>CSV file:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="242"/>
+        <source>Grid x:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="243"/>
+        <source>Grid y:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="256"/>
+        <source>parameter</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="258"/>
+        <source>A parameter, a shortcut such as steps or cfg, or NODE.INPUT</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="265"/>
+        <source>values, comma-separated: 20, 30, 40</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="380"/>
+        <source>Load prompts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="382"/>
+        <source>Text files (*.txt)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="383"/>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="393"/>
+        <source>All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="390"/>
+        <source>Choose a CSV file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="392"/>
+        <source>CSV files (*.csv *.tsv *.txt)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="418"/>
+        <source>none (each column names a parameter)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="426"/>
+        <source>{name}: {rows} rows · columns {columns}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="435"/>
+        <source>{count} prompts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="447"/>
+        <source>a new random seed per job</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/batch_inputs.py" line="449"/>
+        <source>first seed; empty: the workflow&apos;s own seed</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -319,167 +498,167 @@ Qt {qt} · PySide6 {pyside} · Python {python}</source>
 <context>
     <name>ConnectionsDialog</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="64"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="65"/>
         <source>Connections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="77"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="78"/>
         <source>Add</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="79"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="80"/>
         <source>Remove</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="90"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="91"/>
         <source>ComfyUI server</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="91"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="92"/>
         <source>cmfy.cloud account</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="92"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="93"/>
         <source>Sandbox (built-in)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="99"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="100"/>
         <source>only behind an auth proxy, e.g. Authorization</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="105"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="106"/>
         <source>Webhooks when a tunnel is set, else polling</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="106"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="107"/>
         <source>Webhooks through my tunnel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="107"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="108"/>
         <source>Polling</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="114"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="115"/>
         <source>Prompts kept waiting on the server besides the one it runs, so the next one starts at once</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="118"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="119"/>
         <source>Test connection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="125"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="126"/>
         <source>Name:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="126"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="127"/>
         <source>Kind:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="127"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="128"/>
         <source>Server address:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="128"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="129"/>
         <source>Auth header:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="129"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="130"/>
         <source>API key or header value:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="130"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="131"/>
         <source>Plan:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="131"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="132"/>
         <source>Job status:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="132"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="133"/>
         <source>Public base URL:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="133"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="134"/>
         <source>Prompts waiting:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="144"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="145"/>
         <source>The default connection is set in Settings. Connections listed here run at the same time; choose one for each batch in the batch dialog.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="191"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="192"/>
         <source>stored; type a new one to replace it</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="270"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="271"/>
         <source>Remove connection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="272"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="273"/>
         <source>Remove the connection {name}? Its jobs stay in the history; queued ones wait until a connection of that name exists again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="305"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="306"/>
         <source>The sk_live_… key from the cmfy.cloud portal</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="307"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="308"/>
         <source>The value of the auth header, kept in the keyring</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="319"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="320"/>
         <source>Connecting…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="321"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="322"/>
         <source>Testing</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="337"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="338"/>
         <source>{url} did not answer as a ComfyUI server: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="355"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="356"/>
         <source>Saving {path} failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="380"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="381"/>
         <source>ComfyUI {version}, Python {python}, devices: {devices}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="385"/>
+        <location filename="../../gui/cmfy_desk/ui/connections_dialog.py" line="386"/>
         <source>none listed</source>
         <translation type="unfinished"></translation>
     </message>
@@ -650,57 +829,57 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>FilterPanel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="414"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="432"/>
         <source>Favourites only</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="417"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="435"/>
         <source>Any rating</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="420"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="438"/>
         <source>1 star or more</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="422"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="440"/>
         <source>{count} stars or more</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="426"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="444"/>
         <source>All batches</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="427"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="445"/>
         <source>All connections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="428"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="446"/>
         <source>All days</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="436"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="454"/>
         <source>Batch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="437"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="455"/>
         <source>Connection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="438"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="456"/>
         <source>Day</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="441"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="459"/>
         <source>Folders</source>
         <translation type="unfinished"></translation>
     </message>
@@ -794,42 +973,42 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>FolderList</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="559"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="577"/>
         <source>Checked folders are rescanned every minute</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="562"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="580"/>
         <source>Add folder…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="563"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="581"/>
         <source>Index the images of a folder and its subfolders</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="565"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="583"/>
         <source>Remove</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="567"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="585"/>
         <source>Remove the folder&apos;s images from the gallery; the files stay on disk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="572"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="590"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="609"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="627"/>
         <source>Add a folder of images to the gallery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="628"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="646"/>
         <source>%v of %m images</source>
         <translation type="unfinished"></translation>
     </message>
@@ -837,12 +1016,12 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>Gallery</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="119"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="120"/>
         <source>1 image</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="120"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="121"/>
         <source>{count} images</source>
         <translation type="unfinished"></translation>
     </message>
@@ -850,67 +1029,67 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>GalleryModel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="506"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="520"/>
         <source>Removed from the gallery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="538"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="552"/>
         <source>seed {seed}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="551"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="565"/>
         <source>Seed: {seed}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="553"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="567"/>
         <source>Steps: {steps}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="555"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="569"/>
         <source>CFG: {cfg:g}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="557"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="571"/>
         <source>Sampler: {sampler}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="562"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="576"/>
         <source>Size: {w} × {h}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="564"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="578"/>
         <source>Models: {models}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="567"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="581"/>
         <source>Batch {batch} on {connection}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="572"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="586"/>
         <source>Tags: {tags}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="644"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="658"/>
         <source>Damaged file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="645"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="659"/>
         <source>Unreadable file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="646"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="660"/>
         <source>Missing file</source>
         <translation type="unfinished"></translation>
     </message>
@@ -918,17 +1097,17 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>GalleryPanel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="818"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="832"/>
         <source>Search images</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="888"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="902"/>
         <source>No images match the search and filters.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="891"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="905"/>
         <source>Images appear here as jobs finish. Double-click one to view it.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -936,7 +1115,7 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>GalleryView</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="703"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="717"/>
         <source>Images appear here as jobs finish. Double-click one to view it.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1852,12 +2031,12 @@ To report the problem, copy the report below. API keys are removed from it.</sou
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="793"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="800"/>
         <source>The queue settings are saved. They apply at the next start of Cmfy Desk, because restarting the queue now would lose the jobs running on the built-in sandbox.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="800"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="807"/>
         <source>Applying queue settings</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2334,32 +2513,32 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>ModelEntryDialog</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="197"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="198"/>
         <source>the file name, e.g. flux1-dev.safetensors</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="199"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="200"/>
         <source>https://huggingface.co/…/resolve/&lt;commit&gt;/file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="201"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="202"/>
         <source>e.g. checkpoints, loras, vae</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="207"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="208"/>
         <source>Name:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="208"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="209"/>
         <source>Download URL:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="209"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="210"/>
         <source>Folder:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2367,78 +2546,78 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>ModelLibraryDialog</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="237"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="238"/>
         <source>Model library</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="249"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="250"/>
         <source>cmfy.cloud names models by download URL and caches them by the exact URL. A workflow that names a local file gets the URL listed here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="255"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="256"/>
         <source>Filter by name, file, URL or folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="283"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="284"/>
         <source>Add…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="285"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="286"/>
         <source>Edit…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="287"/>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="357"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="288"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="358"/>
         <source>Remove</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="334"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="335"/>
         <source>Add a model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="339"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="340"/>
         <source>Edit a model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="347"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="348"/>
         <source>Remove models</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="349"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="350"/>
         <source>Remove {name} from the library?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="352"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="353"/>
         <source>Remove {count} models from the library?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="355"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="356"/>
         <source>Workflows that name these files will need another URL to run on cmfy.cloud.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="418"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="419"/>
         <source>Only conflicts ({count})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="421"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="422"/>
         <source>File names listed under more than one URL, highlighted in the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="424"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="425"/>
         <source>{count} models · {conflicts} file names with several URLs</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2446,42 +2625,42 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>ModelLibraryModel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="102"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="103"/>
         <source>Name</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="103"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="104"/>
         <source>File name</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="104"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="105"/>
         <source>URL</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="105"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="106"/>
         <source>Folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="106"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="107"/>
         <source>Source</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="121"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="122"/>
         <source>yours</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="121"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="122"/>
         <source>templates</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="146"/>
+        <location filename="../../gui/cmfy_desk/ui/model_library_dialog.py" line="147"/>
         <source>{file} is listed under {count} URLs, and each URL is a separate cache entry on the GPU nodes. Workflows use: {chosen}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2544,6 +2723,145 @@ To report the problem, copy the report below. API keys are removed from it.</sou
     <message>
         <location filename="../../gui/cmfy_desk/ui/notifications.py" line="329"/>
         <source>Beep with each notification</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ParameterForm</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="78"/>
+        <source>Prompts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="79"/>
+        <source>Sampling</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="80"/>
+        <source>Size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="81"/>
+        <source>Models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="82"/>
+        <source>Other</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="90"/>
+        <source>Positive prompt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="93"/>
+        <source>Negative prompt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="96"/>
+        <source>Seed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="97"/>
+        <source>Steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="98"/>
+        <source>CFG</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="99"/>
+        <source>Sampler</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="100"/>
+        <source>Scheduler</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="101"/>
+        <source>Denoise</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="102"/>
+        <source>Width</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="103"/>
+        <source>Height</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="104"/>
+        <source>Batch size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="112"/>
+        <source>node {node} {class_type}.{input}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="209"/>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="261"/>
+        <source>From {minimum} to {maximum}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="221"/>
+        <source>{minimum} to {maximum}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="233"/>
+        <source>{name}: &apos;{text}&apos; is not a whole number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="239"/>
+        <source>{name} must be between {minimum} and {maximum}, got {value}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="344"/>
+        <source>NODE.INPUT, e.g. KSampler.denoise</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="347"/>
+        <source>Any literal input of the workflow, by node id or title and input name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="358"/>
+        <source>Add input</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="361"/>
+        <source>Reset values</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="363"/>
+        <source>Show the workflow&apos;s own values again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/parameter_form.py" line="490"/>
+        <source>{name} (node {node})</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -3058,12 +3376,12 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>SearchHelpDialog</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="376"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="394"/>
         <source>Searching images</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="382"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="400"/>
         <source>Words are looked for in prompts, model names and tags, and every word must match. Put a phrase in quotes (&quot;red fox&quot;). A minus sign leaves out what matches: -snow, -tag:draft.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3071,22 +3389,22 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>SearchLine</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="281"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="299"/>
         <source>Search prompts, models and tags, e.g. red fox seed:1234 rating:&gt;=4</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="285"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="303"/>
         <source>Clear the search</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="292"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="310"/>
         <source>?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="293"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="311"/>
         <source>Search fields and examples</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3094,237 +3412,262 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="63"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="89"/>
         <source>Settings</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="73"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="99"/>
         <source>Sandbox (built-in)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="74"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="100"/>
         <source>cmfy.cloud</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="85"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="111"/>
         <source>stored; type a new key to replace it</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="87"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="113"/>
         <source>sk_live_… from the cmfy.cloud portal</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="92"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="118"/>
         <source>Browse…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="110"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="129"/>
+        <source>Tokens: {tokens}. A / in the folder name makes subfolders. An empty name uses the default.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="156"/>
         <source>How many times faster than real time the sandbox runs jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="125"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="171"/>
         <source>Connection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="126"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="172"/>
         <source>Base URL:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="127"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="173"/>
         <source>API key:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="128"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="174"/>
         <source>Output folder:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="129"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="175"/>
+        <source>Batch folder name:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="176"/>
+        <source>Output file name:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="179"/>
         <source>Sandbox plan:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="130"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="180"/>
         <source>Sandbox speed:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="150"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="212"/>
+        <source>Example: (fix the name template)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="219"/>
+        <source>Example: {path}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="224"/>
         <source>Webhooks when a tunnel is set, else polling</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="151"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="225"/>
         <source>Webhooks through my tunnel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="152"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="226"/>
         <source>Polling</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="157"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="231"/>
         <source>https://your-tunnel.example</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="160"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="234"/>
         <source>Any free port</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="162"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="236"/>
         <source>Test</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="164"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="238"/>
         <source>Send a request through the public address and time its arrival here</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="182"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="256"/>
         <source>Job status:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="183"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="257"/>
         <source>Public base URL:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="184"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="258"/>
         <source>Receiver port:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="186"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="260"/>
         <source>Job status (cmfy.cloud)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="192"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="266"/>
         <source>cmfy.cloud reports finished jobs only to a public HTTPS address, which a desktop does not have. Run a tunnel (cloudflared, ngrok, Tailscale Funnel) that forwards to http://127.0.0.1:{port} and enter its public address here; without one, Cmfy Desk polls.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="196"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="270"/>
         <source>PORT</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="201"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="275"/>
         <source>Enter the public base URL of your tunnel first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="204"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="278"/>
         <source>Sending a request through {url}…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="205"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="279"/>
         <source>Testing the tunnel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="218"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="292"/>
         <source>No cap</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="222"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="296"/>
         <source>Most jobs to run at once, below the plan&apos;s limit. 0 means no cap: as many as the plan allows.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="226"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="300"/>
         <source>Start with the queue paused</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="230"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="304"/>
         <source>Never</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="231"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="305"/>
         <source> failures in a row</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="234"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="308"/>
         <source>Pause a batch after this many of its jobs failed in a row; 0 never pauses</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="236"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="310"/>
         <source>Send jobs that use the same models together</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="240"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="314"/>
         <source>Jobs that load the same model files go one after another, so that they run on nodes that already hold those models.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="246"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="320"/>
         <source>Queue settings apply when the queue restarts, which happens on OK unless jobs are running on the built-in sandbox; then they apply at the next start.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="254"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="328"/>
         <source>Max running jobs:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="255"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="329"/>
         <source>Pause a batch after:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="259"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="333"/>
         <source>Queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="279"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="353"/>
         <source>The public base URL must start with https://, the address your tunnel gives.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="283"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="357"/>
         <source>Webhooks need the public base URL of your tunnel. Enter it, or choose polling.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="288"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="365"/>
         <source>The base URL must start with https:// (or http:// for a server on this computer).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="296"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="373"/>
         <source>Enter the API key shown in the cmfy.cloud portal.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="318"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="401"/>
         <source>Saving the settings to {path} failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="328"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="411"/>
         <source>Output folder</source>
         <translation type="unfinished"></translation>
     </message>

@@ -41,10 +41,6 @@ log = logging.getLogger(__name__)
 _SEED_SEPARATORS = re.compile(r"[\s,;]+")
 
 
-def _translate(text: str) -> str:
-    return QCoreApplication.translate("BatchInputs", text)
-
-
 @dataclass(frozen=True)
 class BatchInputs:
     """The batch settings as typed. ``first_seed`` and ``seed_list`` are text, and an empty
@@ -78,7 +74,9 @@ class BatchInputs:
         if mode is SeedMode.LIST:
             seeds = parse_seed_list(self.seed_list)
         elif mode is not SeedMode.RANDOM and self.first_seed.strip():
-            base_seed = _parse_seed(self.first_seed, _translate("The first seed"))
+            base_seed = _parse_seed(
+                self.first_seed, QCoreApplication.translate("BatchInputs", "The first seed")
+            )
         return BatchPlan(
             count=1 if mode is SeedMode.LIST else self.count,
             seed_mode=mode,
@@ -98,15 +96,28 @@ def parse_seed_list(text: str) -> tuple[int, ...]:
     Raises ValueError for an empty list or an item that is not a seed."""
     parts = [part for part in _SEED_SEPARATORS.split(text.strip()) if part]
     if not parts:
-        raise ValueError(_translate("The seed list is empty. Enter seeds separated by commas."))
-    return tuple(_parse_seed(part, _translate("Seed '{text}'").format(text=part)) for part in parts)
+        raise ValueError(
+            QCoreApplication.translate(
+                "BatchInputs", "The seed list is empty. Enter seeds separated by commas."
+            )
+        )
+    return tuple(
+        _parse_seed(
+            part, QCoreApplication.translate("BatchInputs", "Seed '{text}'").format(text=part)
+        )
+        for part in parts
+    )
 
 
 def _parse_seed(text: str, name: str) -> int:
     try:
         return check_seed(int(text.strip()))
     except ValueError as exc:
-        reason = str(exc) if text.strip().lstrip("-").isdigit() else _translate("not a number.")
+        reason = (
+            str(exc)
+            if text.strip().lstrip("-").isdigit()
+            else QCoreApplication.translate("BatchInputs", "not a number.")
+        )
         raise ValueError(f"{name}: {reason}") from None
 
 
@@ -116,12 +127,15 @@ def _axis(name: str, key: str, values: str) -> tuple[str, tuple[str, ...]] | Non
         return None
     if not key:
         raise ValueError(
-            _translate("The {axis} axis has values but no parameter. Choose one.").format(axis=name)
+            QCoreApplication.translate(
+                "BatchInputs", "The {axis} axis has values but no parameter. Choose one."
+            ).format(axis=name)
         )
     if not values.strip():
         raise ValueError(
-            _translate(
-                "The {axis} axis '{key}' has no values. List them separated by commas."
+            QCoreApplication.translate(
+                "BatchInputs",
+                "The {axis} axis '{key}' has no values. List them separated by commas.",
             ).format(axis=name, key=key)
         )
     return parse_axis(f"{key}={values}")
@@ -141,15 +155,17 @@ class BatchInputsWidget(QWidget):
 
         self.count = QSpinBox()
         self.count.setRange(1, MAX_BATCH_COUNT)
-        self.count.setToolTip(_translate("Jobs for each prompt, CSV row and grid cell"))
+        self.count.setToolTip(
+            QCoreApplication.translate("BatchInputs", "Jobs for each prompt, CSV row and grid cell")
+        )
         self.count.valueChanged.connect(self.changed)
 
         self.seed_mode = QComboBox()
         for mode, label in (
-            (SeedMode.RANDOM, _translate("Random")),
-            (SeedMode.INCREMENT, _translate("Increment")),
-            (SeedMode.FIXED, _translate("Fixed")),
-            (SeedMode.LIST, _translate("List")),
+            (SeedMode.RANDOM, QCoreApplication.translate("BatchInputs", "Random")),
+            (SeedMode.INCREMENT, QCoreApplication.translate("BatchInputs", "Increment")),
+            (SeedMode.FIXED, QCoreApplication.translate("BatchInputs", "Fixed")),
+            (SeedMode.LIST, QCoreApplication.translate("BatchInputs", "List")),
         ):
             self.seed_mode.addItem(label, str(mode))
         self.seed_mode.currentIndexChanged.connect(self._update_seed_fields)
@@ -162,7 +178,9 @@ class BatchInputsWidget(QWidget):
         )
         self.first_seed.textChanged.connect(self.changed)
         self.seed_list = QLineEdit()
-        self.seed_list.setPlaceholderText(_translate("e.g. 1, 2, 42 (one job each)"))
+        self.seed_list.setPlaceholderText(
+            QCoreApplication.translate("BatchInputs", "e.g. 1, 2, 42 (one job each)")
+        )
         self.seed_list.textChanged.connect(self.changed)
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed_mode)
@@ -171,13 +189,17 @@ class BatchInputsWidget(QWidget):
 
         self.prompts = QPlainTextEdit()
         self.prompts.setPlaceholderText(
-            _translate("One prompt per line, one job each. Empty: the workflow's prompt.")
+            QCoreApplication.translate(
+                "BatchInputs", "One prompt per line, one job each. Empty: the workflow's prompt."
+            )
         )
         self.prompts.setTabChangesFocus(True)
         self.prompts.setFixedHeight(self.prompts.fontMetrics().lineSpacing() * 4 + 12)
         self.prompts.textChanged.connect(self.changed)
         self.prompts.textChanged.connect(self._update_prompt_count)
-        self.load_prompts_button = QPushButton(_translate("Load from file…"))
+        self.load_prompts_button = QPushButton(
+            QCoreApplication.translate("BatchInputs", "Load from file…")
+        )
         self.load_prompts_button.setAutoDefault(False)
         self.load_prompts_button.clicked.connect(self._choose_prompt_file)
         self.prompt_count = QLabel()
@@ -191,10 +213,10 @@ class BatchInputsWidget(QWidget):
 
         self.csv_label = QLabel()
         self.csv_label.setWordWrap(True)
-        self.choose_csv_button = QPushButton(_translate("Choose…"))
+        self.choose_csv_button = QPushButton(QCoreApplication.translate("BatchInputs", "Choose…"))
         self.choose_csv_button.setAutoDefault(False)
         self.choose_csv_button.clicked.connect(self._choose_csv_file)
-        self.clear_csv_button = QPushButton(_translate("Clear"))
+        self.clear_csv_button = QPushButton(QCoreApplication.translate("BatchInputs", "Clear"))
         self.clear_csv_button.setAutoDefault(False)
         self.clear_csv_button.clicked.connect(self.clear_csv)
         csv_row = QHBoxLayout()
@@ -213,12 +235,12 @@ class BatchInputsWidget(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow(_translate("Count:"), self.count)
-        form.addRow(_translate("Seeds:"), seed_row)
-        form.addRow(_translate("Prompts:"), prompt_box)
-        form.addRow(_translate("CSV file:"), csv_row)
-        form.addRow(_translate("Grid x:"), x_row)
-        form.addRow(_translate("Grid y:"), y_row)
+        form.addRow(QCoreApplication.translate("BatchInputs", "Count:"), self.count)
+        form.addRow(QCoreApplication.translate("BatchInputs", "Seeds:"), seed_row)
+        form.addRow(QCoreApplication.translate("BatchInputs", "Prompts:"), prompt_box)
+        form.addRow(QCoreApplication.translate("BatchInputs", "CSV file:"), csv_row)
+        form.addRow(QCoreApplication.translate("BatchInputs", "Grid x:"), x_row)
+        form.addRow(QCoreApplication.translate("BatchInputs", "Grid y:"), y_row)
         form.addRow(self.file_error)
         self._update_csv_label()
         self._update_prompt_count()
@@ -231,11 +253,17 @@ class BatchInputsWidget(QWidget):
         key.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         line = key.lineEdit()
         assert line is not None
-        line.setPlaceholderText(_translate("parameter"))
-        key.setToolTip(_translate("A parameter, a shortcut such as steps or cfg, or NODE.INPUT"))
+        line.setPlaceholderText(QCoreApplication.translate("BatchInputs", "parameter"))
+        key.setToolTip(
+            QCoreApplication.translate(
+                "BatchInputs", "A parameter, a shortcut such as steps or cfg, or NODE.INPUT"
+            )
+        )
         key.currentTextChanged.connect(self.changed)
         values = QLineEdit()
-        values.setPlaceholderText(_translate("values, comma-separated: 20, 30, 40"))
+        values.setPlaceholderText(
+            QCoreApplication.translate("BatchInputs", "values, comma-separated: 20, 30, 40")
+        )
         values.textChanged.connect(self.changed)
         row = QHBoxLayout()
         row.addWidget(key, 2)
@@ -349,15 +377,21 @@ class BatchInputsWidget(QWidget):
 
     def _choose_prompt_file(self) -> None:
         self._open_file_dialog(
-            _translate("Load prompts"),
-            [_translate("Text files (*.txt)"), _translate("All files (*)")],
+            QCoreApplication.translate("BatchInputs", "Load prompts"),
+            [
+                QCoreApplication.translate("BatchInputs", "Text files (*.txt)"),
+                QCoreApplication.translate("BatchInputs", "All files (*)"),
+            ],
             self.load_prompt_file,
         )
 
     def _choose_csv_file(self) -> None:
         self._open_file_dialog(
-            _translate("Choose a CSV file"),
-            [_translate("CSV files (*.csv *.tsv *.txt)"), _translate("All files (*)")],
+            QCoreApplication.translate("BatchInputs", "Choose a CSV file"),
+            [
+                QCoreApplication.translate("BatchInputs", "CSV files (*.csv *.tsv *.txt)"),
+                QCoreApplication.translate("BatchInputs", "All files (*)"),
+            ],
             self.load_csv_file,
         )
 
@@ -380,23 +414,27 @@ class BatchInputsWidget(QWidget):
         has_file = self._csv_path is not None
         self.clear_csv_button.setEnabled(has_file)
         if self._csv_path is None:
-            self.csv_label.setText(_translate("none (each column names a parameter)"))
+            self.csv_label.setText(
+                QCoreApplication.translate("BatchInputs", "none (each column names a parameter)")
+            )
             self.csv_label.setToolTip("")
             return
         columns: list[str] = []
         for row in self._csv_rows:
             columns.extend(column for column in row if column not in columns)
         self.csv_label.setText(
-            _translate("{name}: {rows} rows · columns {columns}").format(
-                name=self._csv_path.name, rows=len(self._csv_rows), columns=", ".join(columns)
-            )
+            QCoreApplication.translate(
+                "BatchInputs", "{name}: {rows} rows · columns {columns}"
+            ).format(name=self._csv_path.name, rows=len(self._csv_rows), columns=", ".join(columns))
         )
         self.csv_label.setToolTip(str(self._csv_path))
 
     def _update_prompt_count(self) -> None:
         count = len(BatchInputs(prompts_text=self.prompts.toPlainText()).prompts())
         self.prompt_count.setText(
-            _translate("{count} prompts").format(count=count) if count else ""
+            QCoreApplication.translate("BatchInputs", "{count} prompts").format(count=count)
+            if count
+            else ""
         )
 
     def _update_seed_fields(self) -> None:
@@ -406,9 +444,11 @@ class BatchInputsWidget(QWidget):
         self.first_seed.setVisible(not listed)
         self.first_seed.setEnabled(mode is not SeedMode.RANDOM)
         self.first_seed.setPlaceholderText(
-            _translate("a new random seed per job")
+            QCoreApplication.translate("BatchInputs", "a new random seed per job")
             if mode is SeedMode.RANDOM
-            else _translate("first seed; empty: the workflow's own seed")
+            else QCoreApplication.translate(
+                "BatchInputs", "first seed; empty: the workflow's own seed"
+            )
         )
         # A seed list makes one job per seed, so the count does not apply.
         self.count.setEnabled(not listed)

@@ -69,21 +69,17 @@ _GROUP_OF_KIND = {
 _GROUPS = ("prompts", "sampling", "size", "models", "other")
 
 
-def _translate(text: str) -> str:
-    return QCoreApplication.translate("ParameterForm", text)
-
-
 def _group_of(parameter: Parameter) -> str:
     return _GROUP_OF_KIND.get(parameter.kind, "other")
 
 
 def group_title(group: str) -> str:
     titles = {
-        "prompts": _translate("Prompts"),
-        "sampling": _translate("Sampling"),
-        "size": _translate("Size"),
-        "models": _translate("Models"),
-        "other": _translate("Other"),
+        "prompts": QCoreApplication.translate("ParameterForm", "Prompts"),
+        "sampling": QCoreApplication.translate("ParameterForm", "Sampling"),
+        "size": QCoreApplication.translate("ParameterForm", "Size"),
+        "models": QCoreApplication.translate("ParameterForm", "Models"),
+        "other": QCoreApplication.translate("ParameterForm", "Other"),
     }
     return titles[group]
 
@@ -91,17 +87,21 @@ def group_title(group: str) -> str:
 def kind_label(kind: ParameterKind) -> str | None:
     """Return the short label of a parameter kind, or None for models and other inputs."""
     labels = {
-        ParameterKind.POSITIVE_PROMPT: _translate("Positive prompt"),
-        ParameterKind.NEGATIVE_PROMPT: _translate("Negative prompt"),
-        ParameterKind.SEED: _translate("Seed"),
-        ParameterKind.STEPS: _translate("Steps"),
-        ParameterKind.CFG: _translate("CFG"),
-        ParameterKind.SAMPLER: _translate("Sampler"),
-        ParameterKind.SCHEDULER: _translate("Scheduler"),
-        ParameterKind.DENOISE: _translate("Denoise"),
-        ParameterKind.WIDTH: _translate("Width"),
-        ParameterKind.HEIGHT: _translate("Height"),
-        ParameterKind.BATCH_SIZE: _translate("Batch size"),
+        ParameterKind.POSITIVE_PROMPT: QCoreApplication.translate(
+            "ParameterForm", "Positive prompt"
+        ),
+        ParameterKind.NEGATIVE_PROMPT: QCoreApplication.translate(
+            "ParameterForm", "Negative prompt"
+        ),
+        ParameterKind.SEED: QCoreApplication.translate("ParameterForm", "Seed"),
+        ParameterKind.STEPS: QCoreApplication.translate("ParameterForm", "Steps"),
+        ParameterKind.CFG: QCoreApplication.translate("ParameterForm", "CFG"),
+        ParameterKind.SAMPLER: QCoreApplication.translate("ParameterForm", "Sampler"),
+        ParameterKind.SCHEDULER: QCoreApplication.translate("ParameterForm", "Scheduler"),
+        ParameterKind.DENOISE: QCoreApplication.translate("ParameterForm", "Denoise"),
+        ParameterKind.WIDTH: QCoreApplication.translate("ParameterForm", "Width"),
+        ParameterKind.HEIGHT: QCoreApplication.translate("ParameterForm", "Height"),
+        ParameterKind.BATCH_SIZE: QCoreApplication.translate("ParameterForm", "Batch size"),
     }
     return labels.get(kind)
 
@@ -109,7 +109,7 @@ def kind_label(kind: ParameterKind) -> str | None:
 def node_description(graph: Graph, parameter: Parameter) -> str:
     """Return where a parameter sits, as ``node 5 KSampler.seed``."""
     class_type = graph.get(parameter.node_id, {}).get("class_type", "?")
-    return _translate("node {node} {class_type}.{input}").format(
+    return QCoreApplication.translate("ParameterForm", "node {node} {class_type}.{input}").format(
         node=parameter.node_id, class_type=class_type, input=parameter.input_name
     )
 
@@ -206,7 +206,9 @@ def _int_editor(
         if parameter.step:
             spin.setSingleStep(max(1, int(parameter.step)))
         spin.setToolTip(
-            _translate("From {minimum} to {maximum}").format(minimum=minimum, maximum=maximum)
+            QCoreApplication.translate("ParameterForm", "From {minimum} to {maximum}").format(
+                minimum=minimum, maximum=maximum
+            )
         )
         spin.valueChanged.connect(on_change)
         return ParameterEditor(parameter, spin, label, spin.value, lambda v: spin.setValue(int(v)))
@@ -216,7 +218,9 @@ def _int_editor(
     pattern = r"-?[0-9]{1,20}" if minimum < 0 else r"[0-9]{1,20}"
     line.setValidator(QRegularExpressionValidator(QRegularExpression(pattern), line))
     line.setPlaceholderText(
-        _translate("{minimum} to {maximum}").format(minimum=minimum, maximum=maximum)
+        QCoreApplication.translate("ParameterForm", "{minimum} to {maximum}").format(
+            minimum=minimum, maximum=maximum
+        )
     )
     line.textChanged.connect(on_change)
 
@@ -226,15 +230,15 @@ def _int_editor(
             value = int(text)
         except ValueError:
             raise ValueError(
-                _translate("{name}: '{text}' is not a whole number.").format(
-                    name=parameter.label, text=text
-                )
+                QCoreApplication.translate(
+                    "ParameterForm", "{name}: '{text}' is not a whole number."
+                ).format(name=parameter.label, text=text)
             ) from None
         if not minimum <= value <= maximum:
             raise ValueError(
-                _translate("{name} must be between {minimum} and {maximum}, got {value}.").format(
-                    name=parameter.label, minimum=minimum, maximum=maximum, value=value
-                )
+                QCoreApplication.translate(
+                    "ParameterForm", "{name} must be between {minimum} and {maximum}, got {value}."
+                ).format(name=parameter.label, minimum=minimum, maximum=maximum, value=value)
             )
         return value
 
@@ -254,7 +258,9 @@ def _float_editor(
     spin.setRange(float(minimum), float(maximum))
     spin.setSingleStep(float(step))
     spin.setToolTip(
-        _translate("From {minimum} to {maximum}").format(minimum=minimum, maximum=maximum)
+        QCoreApplication.translate("ParameterForm", "From {minimum} to {maximum}").format(
+            minimum=minimum, maximum=maximum
+        )
     )
     spin.valueChanged.connect(on_change)
     return ParameterEditor(parameter, spin, label, spin.value, lambda v: spin.setValue(float(v)))
@@ -334,9 +340,14 @@ class ParameterForm(QWidget):
             layout.addWidget(box)
 
         self.add_input = _ReferenceEdit()
-        self.add_input.setPlaceholderText(_translate("NODE.INPUT, e.g. KSampler.denoise"))
+        self.add_input.setPlaceholderText(
+            QCoreApplication.translate("ParameterForm", "NODE.INPUT, e.g. KSampler.denoise")
+        )
         self.add_input.setToolTip(
-            _translate("Any literal input of the workflow, by node id or title and input name")
+            QCoreApplication.translate(
+                "ParameterForm",
+                "Any literal input of the workflow, by node id or title and input name",
+            )
         )
         self._completions = QStringListModel(self)
         completer = QCompleter(self._completions, self.add_input)
@@ -344,11 +355,13 @@ class ParameterForm(QWidget):
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.add_input.setCompleter(completer)
         self.add_input.returnPressed.connect(self._add_typed_input)
-        self.add_button = QPushButton(_translate("Add input"))
+        self.add_button = QPushButton(QCoreApplication.translate("ParameterForm", "Add input"))
         self.add_button.setAutoDefault(False)
         self.add_button.clicked.connect(self._add_typed_input)
-        self.reset_button = QPushButton(_translate("Reset values"))
-        self.reset_button.setToolTip(_translate("Show the workflow's own values again"))
+        self.reset_button = QPushButton(QCoreApplication.translate("ParameterForm", "Reset values"))
+        self.reset_button.setToolTip(
+            QCoreApplication.translate("ParameterForm", "Show the workflow's own values again")
+        )
         self.reset_button.setAutoDefault(False)
         self.reset_button.clicked.connect(self.reset_values)
         add_row = QHBoxLayout()
@@ -474,7 +487,9 @@ class ParameterForm(QWidget):
         if name is None:
             name = parameter.label
         elif not unique:
-            name = _translate("{name} (node {node})").format(name=name, node=parameter.node_id)
+            name = QCoreApplication.translate("ParameterForm", "{name} (node {node})").format(
+                name=name, node=parameter.node_id
+            )
         label = QLabel(name)
         where = node_description(self._graph, parameter)
         label.setToolTip(where)
