@@ -31,8 +31,8 @@ def _collect_qt_garbage(request: pytest.FixtureRequest) -> Iterator[None]:
 
     Each such test closes its own qasync loop, whose timer object is a QObject. Left to the
     cyclic garbage collector, it can be destroyed later on whichever thread triggers a
-    collection (a download or render worker), and a QObject destroyed off its thread leaves
-    its timers registered: the next timer event then crashes the process.
+    collection, such as a download or render worker. A QObject destroyed off its thread
+    leaves its timers registered, and the next timer event then crashes the process.
     """
     yield
     if request.node.get_closest_marker("qt_loop"):

@@ -51,7 +51,7 @@ def test_saved_connections_survive_a_reload_without_their_secret(tmp_path: Path)
     assert account.label == "work account"
 
 
-def test_a_renamed_connection_replaces_the_old_entry(tmp_path: Path) -> None:
+def test_renamed_connection_replaces_entry(tmp_path: Path) -> None:
     saved = ConnectionList.load(tmp_path / "connections.json")
     saved.put(_comfy("studio"))
     saved.put(_comfy("studio 2", "http://127.0.0.1:8189"), replacing="studio")
@@ -82,7 +82,7 @@ def test_names_must_be_unique_and_not_reserved(tmp_path: Path) -> None:
         saved.put(_comfy("sandbox"))
 
 
-def test_a_damaged_file_reads_as_no_connections_and_keeps_the_good_entries(
+def test_damaged_file_keeps_good_entries(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "connections.json"

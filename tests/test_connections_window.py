@@ -48,7 +48,7 @@ async def two_connection_window(tmp_path: Path, server: FakeComfyUI) -> AsyncIte
         window.deleteLater()
 
 
-async def test_a_batch_runs_on_the_connection_chosen_in_the_dialog(tmp_path: Path) -> None:
+async def test_batch_runs_on_chosen_connection(tmp_path: Path) -> None:
     workflow = tmp_path / "fox.json"
     workflow.write_text(json.dumps(txt2img_prompt()), encoding="utf-8")
     async with (

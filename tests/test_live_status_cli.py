@@ -133,7 +133,7 @@ async def test_poll_mode_receives_no_webhooks(
 
 
 @pytest.mark.asyncio
-async def test_a_saved_connection_runs_by_name(tmp_path: Path) -> None:
+async def test_saved_connection_runs_by_name(tmp_path: Path) -> None:
     data = tmp_path / "data"
     async with running_fake_comfyui(tmp_path / "server") as server:
         saved = ConnectionList.load(data / "connections.json")
@@ -175,7 +175,7 @@ async def test_webhooks_are_refused_for_a_comfyui_server(tmp_path: Path) -> None
 
 
 @pytest.mark.asyncio
-async def test_an_unreachable_comfyui_server_queues_nothing(tmp_path: Path) -> None:
+async def test_unreachable_comfyui_queues_nothing(tmp_path: Path) -> None:
     code, events, stderr = await _run(
         "run",
         "--comfyui",
@@ -190,7 +190,7 @@ async def test_an_unreachable_comfyui_server_queues_nothing(tmp_path: Path) -> N
 
 
 @pytest.mark.asyncio
-async def test_status_modes_are_refused_for_a_saved_comfyui_connection(tmp_path: Path) -> None:
+async def test_saved_comfyui_rejects_status_modes(tmp_path: Path) -> None:
     data = tmp_path / "data"
     saved = ConnectionList.load(data / "connections.json")
     saved.put(ConnectionConfig(kind=COMFYUI, name="studio", base_url="http://127.0.0.1:9"))

@@ -1,7 +1,7 @@
 """The Qt binding keeps Python's reference counts straight.
 
 PySide6 6.12.0 on Python 3.11 dropped a reference to None on every call that returns nothing,
-which aborts the process after a few thousand calls; pyproject.toml excludes that release.
+so the process aborted after a few thousand calls. pyproject.toml excludes that release.
 """
 
 from __future__ import annotations

@@ -540,8 +540,8 @@ class Engine:
         self._definitions = definitions
 
     def for_cloud(self, connection: str | None = None) -> bool:
-        """Whether jobs of ``connection`` name models by URL and cannot take uploads (every
-        kind but a ComfyUI server)."""
+        """Return whether jobs of ``connection`` name models by URL and cannot take uploads
+        (every kind but a ComfyUI server)."""
         runtime = self._runtimes.get(connection or self.connection.label)
         config = runtime.config if runtime else self.connection
         return config.kind != COMFYUI
@@ -787,8 +787,8 @@ def _missing_secret(config: ConnectionConfig) -> str | None:
 
 
 def _uses_webhooks(config: ConnectionConfig) -> bool:
-    """Whether status of ``config`` may come by webhook: chosen, or automatic with a tunnel
-    address (or the sandbox, which reaches the receiver on loopback)."""
+    """Return whether status of ``config`` may come by webhook: chosen, or automatic with a
+    tunnel address (or the sandbox, which reaches the receiver on loopback)."""
     if config.kind == COMFYUI or config.status_mode == "poll":
         return False
     if config.status_mode == "webhook":

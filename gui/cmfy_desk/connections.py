@@ -1,7 +1,7 @@
 """Connections: the default one described by the settings, and saved named ones.
 
 Named connections (more cmfy.cloud accounts, ComfyUI servers, sandboxes) live in
-``connections.json`` beside the settings, shared by the window and the command line; the
+``connections.json`` beside the settings, shared by the window and the command line. The
 engine serves them beside the default connection, and each batch goes to the one the user
 picks. Secrets never go there: a connection's API key (or the value of a ComfyUI server's auth
 header) is kept in the OS keyring under the account ``connection:<name>``.
@@ -42,7 +42,7 @@ class ConnectionConfig:
     """One connection. ``kind`` "sandbox" starts the built-in sandbox on a loopback port.
 
     ``api_key`` is the cmfy.cloud key, or for a ComfyUI server behind a proxy the value of the
-    header ``auth_header_name``; it is filled from the keyring and never saved with the rest.
+    header ``auth_header_name``. It is filled from the keyring and never saved with the rest.
     """
 
     kind: str = SANDBOX
@@ -50,8 +50,8 @@ class ConnectionConfig:
     api_key: str | None = None
     plan: str = "free"
     sandbox_speed: float = 5.0
-    # A saved GET /object_info response to convert and check workflows with; empty uses the
-    # bundled definitions of ComfyUI's core nodes (or, for a ComfyUI server, its own).
+    # A saved GET /object_info response to convert and check workflows with. Empty uses the
+    # bundled definitions of ComfyUI's core nodes, or a ComfyUI server's own.
     definitions_file: str = ""
     name: str = ""
     # How job status arrives: webhooks through the user's tunnel, polling, or webhooks when a
@@ -75,7 +75,7 @@ class ConnectionConfig:
 
 
 class InvalidConnection(ValueError):
-    """A connection's fields are invalid; the message says which and how to fix it."""
+    """A connection's fields are invalid. The message names the field and the fix."""
 
 
 def check_connection(config: ConnectionConfig) -> str | None:
@@ -127,8 +127,8 @@ class ConnectionList:
 
     @classmethod
     def load(cls, path: Path) -> ConnectionList:
-        """Read ``path``; a missing file is an empty list, and an unreadable one is logged
-        and read as empty (it is replaced only when the user saves)."""
+        """Read ``path``. A missing file is an empty list. An unreadable one is logged and
+        read as empty, and it is replaced only when the user saves."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -176,11 +176,6 @@ def _connection(
             sandbox_speed=options.speed or settings.get("sandbox.speed"),
         )
     elif getattr(options, "comfyui", None):
-        if status not in (None, "auto") or public_url:
-            return (
-                "a ComfyUI server reports status over its websocket; --status and "
-                "--public-url apply to cmfy.cloud and the sandbox."
-            )
         auth_value = os.environ.get(COMFYUI_AUTH_ENV) or None
         if options.auth_header and not auth_value:
             return (
@@ -267,8 +262,8 @@ def _plan_all(
 
 
 async def _server_problem(engine: Engine) -> str | None:
-    """Return why the run's ComfyUI server cannot take jobs, or None (other kinds answer
-    with their first request)."""
+    """Return why the run's ComfyUI server cannot take jobs, or None. Other kinds are
+    checked by their first request."""
     client = engine.client()
     if not isinstance(client, ComfyUIClient):
         return None

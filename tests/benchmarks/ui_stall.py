@@ -3,7 +3,7 @@
 The window runs offscreen over the built-in sandbox (enterprise plan: 1,000 requests per
 minute, 50 running jobs) while a batch of jobs with two images each finishes, downloads and
 fills the gallery with thumbnails. A Qt timer that should fire every 10 ms records how late
-each tick is; the longest lateness is the longest stall of the event loop.
+each tick is, so the longest lateness is the longest stall of the event loop.
 
     python tests/benchmarks/ui_stall.py [--quick]
 """

@@ -1,7 +1,7 @@
 """What every backend offers the scheduler and the bridge, whichever service it talks to.
 
 A backend submits an API-format graph under the job's idempotency key, reads a job's status,
-cancels it, and says which headers its output downloads need. Each client counts the requests
+cancels it, and names the headers its output downloads need. Each client counts the requests
 it sends by kind, so a run can report what it spent.
 """
 
@@ -34,7 +34,7 @@ class SubmitResult:
 class RemoteJob:
     """A job as the server reports it (status reads, webhooks and websocket events share it).
 
-    ``images`` holds the download URL of every output, whatever its kind. ``missing_outputs``
+    ``images`` contains the download URL of every output, whatever its kind. ``missing_outputs``
     names output nodes that produced nothing, which makes a completed job partial.
     """
 
@@ -95,7 +95,7 @@ class Backend(Protocol):
         resubmission: bool = False,
     ) -> SubmitResult:
         """Submit ``prompt``. ``resubmission`` is true when an earlier attempt with the same
-        key may have reached the server; a backend without server-side de-duplication then
+        key may have reached the server, so a backend without server-side de-duplication
         looks the job up before sending it again. Raises BackendError subclasses."""
         ...
 

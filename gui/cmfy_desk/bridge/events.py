@@ -1,4 +1,4 @@
-"""What the bridge reports besides job states: progress, previews and its own health.
+"""Bridge reports besides job states: progress, previews and the bridge's own health.
 
 Job states go to the scheduler (``StatusSink``), which writes them and publishes JobChanged.
 Progress and previews are not stored: they go straight to the window.
@@ -20,7 +20,9 @@ StatusSink = Callable[[int, RemoteJob | None], None]
 
 class BridgeState(StrEnum):
     WEBHOOKS = "webhooks"  # deliveries arrive through the tunnel; polling is a slow safety net
-    TUNNEL_DOWN = "tunnel_down"  # the tunnel failed its check; polling until it answers again
+    TUNNEL_DOWN = (
+        "tunnel_down"  # the tunnel failed its check, so jobs are polled until it passes again
+    )
     POLLING = "polling"  # no webhooks configured or chosen: status comes from polling
     SOCKET = "socket"  # a ComfyUI server's websocket is connected
     SOCKET_DOWN = "socket_down"  # reconnecting; jobs are read through /history meanwhile

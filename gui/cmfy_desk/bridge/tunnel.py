@@ -103,8 +103,8 @@ async def check_tunnel(
 ) -> TunnelCheck:
     """POST a small JSON body through the tunnel and wait until the receiver gets it.
 
-    ``timeout`` bounds the whole check in seconds. The result's message says what happened
-    and what to do; the check never raises for network errors.
+    ``timeout`` bounds the whole check in seconds. The result's message describes what
+    happened and what to do, and the check never raises for network errors.
     """
     problem = validate_public_base_url(public_base_url)
     if problem is not None:

@@ -96,7 +96,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # Version 4: live status. Each job submitted with a webhook gets an unguessable token, the
     # last path component of its webhook URL. A delivery is written to webhook_deliveries
-    # before the receiver answers, and marked handled once applied, so a crash in between
+    # before the receiver replies, and marked handled once applied, so a crash in between
     # loses nothing. error_details keeps what a failure report adds to its message (the
     # failing node and a traceback).
     """

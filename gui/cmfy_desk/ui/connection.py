@@ -47,13 +47,13 @@ def connections_file(settings: Settings) -> Path:
 
 
 def saved_connections(settings: Settings, keystore: ApiKeyStore) -> list[ConnectionConfig]:
-    """The named connections saved beside the settings, each with its secret."""
+    """Return the named connections saved beside the settings, each with its secret."""
     saved = ConnectionList.load(connections_file(settings))
     return [with_secret(config, keystore) for config in saved.connections]
 
 
 def webhook_port(settings: Settings, connections: list[ConnectionConfig]) -> int:
-    """The receiver's port: the configured one when a tunnel forwards to it, else any."""
+    """Return the receiver's port: the configured one when a tunnel forwards to it, else 0."""
     if any(config.public_base_url for config in connections):
         return int(settings.get("webhooks.port"))
     return 0

@@ -719,7 +719,7 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     async def _test_tunnel(self, public_url: str) -> str:
-        """Send a request through ``public_url`` to the running receiver; say what happened."""
+        """Send a request through ``public_url`` to the running receiver and describe the result."""
         receiver = self.engine.receiver if self.engine else None
         problem = validate_public_base_url(public_url)
         if problem:

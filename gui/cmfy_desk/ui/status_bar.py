@@ -103,7 +103,7 @@ class WindowStatusBar(QStatusBar):
 
 
 def bridge_text(status: BridgeStatus, now: float) -> str:
-    """A few words on how job status arrives, with the age of the last delivery."""
+    """Describe in a few words how job status arrives, with the age of the last delivery."""
 
     def translate(text: str) -> str:
         return QCoreApplication.translate("WindowStatusBar", text)
