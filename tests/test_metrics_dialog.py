@@ -32,15 +32,11 @@ from cmfy_desk.paths import bundled_workflows
 from cmfy_desk.scheduler.events import Notice, NoticeLevel
 from cmfy_desk.settings import Settings
 from cmfy_desk.store import JobStatus, Store
+from cmfy_desk.ui.charts import nice_ceiling
 from cmfy_desk.ui.main_window import MainWindow
-from cmfy_desk.ui.metrics_dialog import (
-    QUEUE_COLOR,
-    RUN_COLOR,
-    MetricsDialog,
-    TextTableModel,
-    format_duration,
-    nice_ceiling,
-)
+from cmfy_desk.ui.metrics_dialog import QUEUE_COLOR, RUN_COLOR, MetricsDialog
+from cmfy_desk.ui.metrics_panels import TextTableModel
+from cmfy_desk.ui.metrics_text import format_duration
 from cmfy_desk.ui.notifications import (
     NOTIFICATION_SETTINGS,
     Delivery,
