@@ -131,8 +131,8 @@ def save_output(store: Store, job: Job, path: Path, index: int = 0) -> Output:
 
 
 def test_schema_version_5_tables(store: Store) -> None:
-    assert SCHEMA_VERSION == 5
-    assert store.schema_version == 5
+    assert SCHEMA_VERSION >= 5
+    assert store.schema_version == SCHEMA_VERSION
     names = {
         row[0]
         for row in store.connection.execute(
@@ -175,6 +175,50 @@ def test_version_4_database_is_migrated_and_backfilled(tmp_path: Path) -> None:
     assert store.gallery.unindexed_outputs() == []
     assert store.gallery.count(parse_query("old lighthouse seed:77")) == 1
     store.close()
+
+
+def test_version_6_database_gets_removed_outputs(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    connection = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:6], start=1):
+        connection.executescript(script + f";PRAGMA user_version = {number};")
+    # A job with two outputs, one of them indexed and rated, written with the version 6 schema.
+    connection.execute(
+        "INSERT INTO batches (id, name, workflow_name, workflow_path, connection, count,"
+        " seed_mode, output_dir, created_at) VALUES (1, 'b', 'w', 'p', 'cloud', 1, 'fixed', 'o', 0)"
+    )
+    connection.execute(
+        "INSERT INTO jobs (id, batch_id, position, connection, workflow_name, prompt_json,"
+        " prompt_hash, seed, status, idempotency_key, created_at, updated_at)"
+        " VALUES (1, 1, 0, 'cloud', 'w', ?, 'h', 77, 'succeeded', 'k', 0, 0)",
+        (json.dumps(sdxl_graph("an old lighthouse", 77)),),
+    )
+    for index, name in enumerate(("old.png", "older.png")):
+        connection.execute(
+            "INSERT INTO outputs (id, job_id, idx, remote_url, local_path, size, sha256,"
+            " created_at) VALUES (?, 1, ?, 'u', ?, 1, 's', 5)",
+            (index + 1, index, str(write_png(tmp_path / name))),
+        )
+    connection.execute(
+        "INSERT INTO images (id, path, output_id, job_id, batch_id, source, prompt, rating,"
+        " created_at, indexed_at) VALUES (1, ?, 1, 1, 1, 'job', 'an old lighthouse', 3, 5, 5)",
+        (str(tmp_path / "old.png"),),
+    )
+    connection.commit()
+    connection.close()
+
+    store = Store.open(path)
+    version = store.schema_version
+    migrated = store.gallery.get(1)
+    removed = store.gallery.remove([1])
+    unindexed = store.gallery.unindexed_outputs()
+    store.close()
+
+    assert version == SCHEMA_VERSION
+    assert migrated.rating == 3
+    assert migrated.output_id == 1
+    assert removed == 1
+    assert unindexed == [2]
 
 
 def test_fts_follows_updates_and_deletes(store: Store) -> None:
@@ -420,6 +464,60 @@ def test_remove_rows_keeps_files(store: Store, tmp_path: Path) -> None:
     assert store.gallery.remove(store.gallery.search_ids(ImageQuery())) == 1
     assert store.gallery.count_all() == 0
     assert picture.exists()
+
+
+def test_removed_output_stays_removed(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db.sqlite3")
+    job = add_job(store, sdxl_graph("a lighthouse", seed=3), seed=3)
+    output = save_output(store, job, write_png(tmp_path / "out" / "a.png"))
+    record = index_output(store, output)
+    assert record is not None
+    assert store.gallery.remove([record.id]) == 1
+    store.close()
+
+    # The next start indexes the outputs that have no image row.
+    store = Store.open(tmp_path / "db.sqlite3")
+    indexed_at_start = index_unindexed_outputs(store)
+    saved_again = index_output(store, output)
+    images = store.gallery.count_all()
+    outputs = [item.id for item in store.outputs(job.id)]
+    store.close()
+
+    assert indexed_at_start == 0
+    assert saved_again is None
+    assert images == 0
+    # The job's own record of what it produced stays.
+    assert outputs == [output.id]
+
+
+def test_missing_output_record_kept_at_start(store: Store, tmp_path: Path) -> None:
+    job = add_job(store, sdxl_graph("a lighthouse", seed=3), seed=3)
+    picture = write_png(tmp_path / "out" / "a.png")
+    record = index_output(store, save_output(store, job, picture))
+    assert record is not None
+    store.gallery.set_rating([record.id], 4)
+    picture.unlink()
+    store.gallery.mark_missing([record.path])
+
+    indexed_at_start = index_unindexed_outputs(store)
+    record_after = store.gallery.get(record.id)
+
+    assert indexed_at_start == 0
+    assert store.gallery.count_all() == 1
+    assert record_after.status is ImageStatus.MISSING
+    assert record_after.rating == 4
+
+
+def test_removing_folder_image_marks_no_output(store: Store, tmp_path: Path) -> None:
+    job = add_job(store, sdxl_graph(seed=3), seed=3)
+    output = save_output(store, job, write_png(tmp_path / "out" / "a.png"))
+    write_png(tmp_path / "pictures" / "b.png", sdxl_graph())
+    scan_folder(store.gallery, tmp_path / "pictures")
+    folder_ids = store.gallery.search_ids(ImageQuery())
+
+    assert store.gallery.remove(folder_ids) == 1
+    assert store.gallery.unindexed_outputs() == [output.id]
+    assert index_unindexed_outputs(store) == 1
 
 
 # Reading files --------------------------------------------------------------------------

@@ -105,7 +105,9 @@ def build_gui_parser() -> argparse.ArgumentParser:
         description="Run ComfyUI workflows in batches on cmfy.cloud or the built-in sandbox. "
         "Other commands: 'cmfy-desk run --help' (headless), 'cmfy-desk check --help', "
         "'cmfy-desk convert --help', 'cmfy-desk resume --help', "
-        "'cmfy-desk queue --help', 'cmfy-desk sandbox --help'.",
+        "'cmfy-desk queue --help', 'cmfy-desk sandbox --help', 'cmfy-desk search --help' "
+        "(the gallery), 'cmfy-desk index --help' (folders of images), "
+        "'cmfy-desk metrics --help', 'cmfy-desk history --help'.",
     )
     parser.add_argument("--version", action="version", version=f"cmfy-desk {__version__}")
     parser.add_argument(
@@ -235,6 +237,154 @@ def build_queue_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_search_parser() -> argparse.ArgumentParser:
+    from cmfy_desk.library_commands import DEFAULT_SEARCH_LIMIT, search_limit
+    from cmfy_desk.outputs.query import FIELD_HELP
+    from cmfy_desk.store import ImageOrder
+
+    parser = argparse.ArgumentParser(
+        prog="cmfy-desk search",
+        description="Search the gallery's images as its search line does, for example "
+        "'cmfy-desk search red fox seed:1234 steps:>20 rating:>=4'. Prints one tab-separated "
+        "line per image: path, seed, prompt, models, rating. Exit status: 0 images matched, "
+        "1 none matched (as grep), 2 an error such as an invalid query.",
+    )
+    parser.add_argument(
+        "query",
+        nargs="*",
+        metavar="QUERY",
+        help='words that must all match (the last also matches longer words), "a phrase", '
+        "-word to leave out, and FIELD:VALUE filters with FIELD one of "
+        + ", ".join(FIELD_HELP)
+        + ". Quote the whole query to keep its quotes. No query lists every image.",
+    )
+    parser.add_argument(
+        "--limit",
+        type=search_limit,
+        default=DEFAULT_SEARCH_LIMIT,
+        metavar="N",
+        help="print at most N images (default: %(default)s; 0 prints all)",
+    )
+    parser.add_argument(
+        "--order",
+        choices=[order.value for order in ImageOrder],
+        default=ImageOrder.NEWEST.value,
+        help="order of the images (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON array with every field of each image"
+    )
+    _add_data_dir(parser)
+    return parser
+
+
+def build_index_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cmfy-desk index",
+        description="Add folders of images from elsewhere to the gallery and keep their index "
+        "up to date. A scan reads each image's prompt, seed and models, records damaged files "
+        "with the reason and goes on, and prints its progress on standard error. Exit status: "
+        "0 done, 1 a folder could not be scanned, 2 an error such as a folder that does not "
+        "exist.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="add FOLDER to the gallery's folders and scan it")
+    add.add_argument("folder", type=Path, metavar="FOLDER")
+    _add_data_dir(add)
+    scan = actions.add_parser(
+        "scan",
+        help="rescan the gallery's folders, or only the FOLDERs given, and index job outputs "
+        "that have no entry yet",
+    )
+    scan.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
+    _add_data_dir(scan)
+    listing = actions.add_parser("list", help="list the gallery's folders with their counts")
+    _add_data_dir(listing)
+    return parser
+
+
+def build_metrics_parser() -> argparse.ArgumentParser:
+    from cmfy_desk.library_commands import since_time
+
+    parser = argparse.ArgumentParser(
+        prog="cmfy-desk metrics",
+        description="Print the metrics window's figures (queue, execution and total time, "
+        "throughput, cache hits, 429 responses, failures by cause), its warnings with their "
+        "fixes and the production checklist, read from the database.",
+    )
+    parser.add_argument(
+        "--connection",
+        metavar="NAME",
+        help="only the jobs of this connection: a saved connection's name, 'sandbox', a base "
+        "URL, or 'default' (default: every connection)",
+    )
+    parser.add_argument("--batch", type=int, metavar="ID", help="only the jobs of this batch")
+    parser.add_argument(
+        "--since",
+        type=since_time,
+        metavar="DATE",
+        help="only jobs active since DATE: 2026-11-24, 2026-11-24T18:00 (local time), today, "
+        "yesterday, or a span back from now such as 24h or 7d",
+    )
+    parser.add_argument(
+        "--csv",
+        type=Path,
+        metavar="FILE",
+        help="also write the figures of every connection and every batch (since DATE) to FILE, "
+        "as the window's metrics export does",
+    )
+    parser.add_argument(
+        "--history-csv",
+        type=Path,
+        metavar="FILE",
+        help="also write one row per chosen job to FILE, with every time in ISO 8601 (UTC)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    _add_data_dir(parser)
+    return parser
+
+
+def build_history_parser() -> argparse.ArgumentParser:
+    from cmfy_desk.history_commands import day_count
+
+    parser = argparse.ArgumentParser(
+        prog="cmfy-desk history",
+        description="List the history's days with their batches, job counts and times, or "
+        "with --batch one batch's jobs with their errors and times. To remove old batches "
+        "see 'cmfy-desk history prune --help'. Exit status: 0 listed, 1 no such batch, "
+        "2 the database cannot be read.",
+    )
+    parser.add_argument(
+        "--days", type=day_count, metavar="N", help="only the last N days, today included"
+    )
+    parser.add_argument("--batch", type=int, metavar="ID", help="list the jobs of batch ID")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _add_data_dir(parser)
+    return parser
+
+
+def build_history_prune_parser() -> argparse.ArgumentParser:
+    from cmfy_desk.history_commands import day_count
+
+    parser = argparse.ArgumentParser(
+        prog="cmfy-desk history prune",
+        description="Remove finished batches older than DAYS days from the history, with "
+        "their jobs, events and output records. Batches with unfinished jobs stay, and so do "
+        "image files and the gallery's entries. Without --yes, print what would go and "
+        "change nothing.",
+    )
+    parser.add_argument(
+        "--older-than",
+        type=day_count,
+        required=True,
+        metavar="DAYS",
+        help="remove batches created more than DAYS days ago (a whole number, 1 or more)",
+    )
+    parser.add_argument("--yes", action="store_true", help="remove them, without asking")
+    _add_data_dir(parser)
+    return parser
+
+
 def build_sandbox_parser() -> argparse.ArgumentParser:
     from cmfy_desk.sandbox.faults import add_fault_arguments
 
@@ -291,6 +441,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cmfy_desk.headless import queue_command
 
         return queue_command(build_queue_parser().parse_args(args[1:]))
+    if args and args[0] in ("search", "index", "metrics"):
+        from cmfy_desk import library_commands
+
+        if args[0] == "search":
+            return library_commands.search_command(
+                library_commands.parse_search_arguments(build_search_parser(), args[1:])
+            )
+        if args[0] == "index":
+            return library_commands.index_command(build_index_parser().parse_args(args[1:]))
+        return library_commands.metrics_command(build_metrics_parser().parse_args(args[1:]))
+    if args and args[0] == "history":
+        from cmfy_desk import history_commands
+
+        if args[1:2] == ["prune"]:
+            prune_options = build_history_prune_parser().parse_args(args[2:])
+            return history_commands.prune_command(prune_options)
+        return history_commands.history_command(build_history_parser().parse_args(args[1:]))
     if args and args[0] == "sandbox":
         from cmfy_desk.sandbox import run_sandbox_command
 

@@ -206,6 +206,15 @@ SETTINGS: tuple[Setting, ...] = (
         "or dark",
         choices=("system", "light", "dark"),
     ),
+    Setting(
+        "history.keep_days",
+        int,
+        0,
+        "Days to keep finished batches and their jobs in the history; older ones are removed "
+        "at start. Images stay on disk and in the gallery. 0 keeps the history forever",
+        minimum=0,
+        maximum=36_500,
+    ),
     Setting("window.geometry", str, "", "Saved main window geometry (Qt's saveGeometry, base64)"),
     Setting("window.state", str, "", "Saved main window layout (Qt's saveState, base64)"),
 )

@@ -204,10 +204,21 @@ class Gallery:
         self._change_tags(image_ids, lambda _current: new_tags)
 
     def remove(self, image_ids: Iterable[int]) -> int:
-        """Delete the rows (never the files) of ``image_ids``; return how many were deleted."""
+        """Delete the rows (never the files) of ``image_ids``; return how many were deleted.
+
+        The job outputs among them are recorded in ``removed_outputs``, so that indexing the
+        outputs without an image row leaves them out. The outputs' own rows stay.
+        """
         deleted = 0
+        now = time.time()
         with self._transaction():
             for chunk in _chunks(image_ids):
+                self._db.execute(
+                    "INSERT OR IGNORE INTO removed_outputs (output_id, removed_at)"
+                    " SELECT output_id, ? FROM images"
+                    f" WHERE output_id IS NOT NULL AND id IN ({_placeholders(chunk)})",
+                    (now, *chunk),
+                )
                 cursor = self._db.execute(
                     f"DELETE FROM images WHERE id IN ({_placeholders(chunk)})", chunk
                 )
@@ -283,12 +294,25 @@ class Gallery:
         }
 
     def unindexed_outputs(self) -> list[int]:
-        """Return the ids of recorded job outputs that have no image row, oldest first."""
+        """Return the ids of recorded job outputs that have no image row, oldest first.
+
+        Outputs whose image record a person removed (see remove()) are left out.
+        """
         rows = self._db.execute(
             "SELECT outputs.id FROM outputs WHERE NOT EXISTS"
-            " (SELECT 1 FROM images WHERE images.output_id = outputs.id) ORDER BY outputs.id"
+            " (SELECT 1 FROM images WHERE images.output_id = outputs.id)"
+            " AND NOT EXISTS"
+            " (SELECT 1 FROM removed_outputs WHERE removed_outputs.output_id = outputs.id)"
+            " ORDER BY outputs.id"
         )
         return [int(row[0]) for row in rows]
+
+    def is_output_removed(self, output_id: int) -> bool:
+        """Return whether a person removed the image record of job output ``output_id``."""
+        row = self._db.execute(
+            "SELECT 1 FROM removed_outputs WHERE output_id = ?", (output_id,)
+        ).fetchone()
+        return row is not None
 
     def search(self, query: ImageQuery, limit: int = 200, offset: int = 0) -> list[ImageRecord]:
         """Return one page of the images that match ``query``, in its order."""

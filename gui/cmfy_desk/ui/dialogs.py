@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import sqlite3
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QCoreApplication, Qt, qVersion
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,12 +23,14 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -44,7 +48,10 @@ from cmfy_desk.outputs.name_template import (
     render_name,
 )
 from cmfy_desk.settings import Settings
+from cmfy_desk.store import StoreError
+from cmfy_desk.store.history import PruneResult
 from cmfy_desk.ui.connection import API_KEY_ACCOUNT
+from cmfy_desk.ui.history import HistoryPruning
 from cmfy_desk.ui.notifications import NotificationPreferences, NotificationSettingsGroup
 from cmfy_desk.ui.theme import error_style
 
@@ -84,6 +91,7 @@ class SettingsDialog(QDialog):
         *,
         test_tunnel: TunnelTester | None = None,
         spawn: Spawn | None = None,
+        history: HistoryPruning | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Settings"))
@@ -92,6 +100,8 @@ class SettingsDialog(QDialog):
         self._keystore = keystore
         self._test_tunnel = test_tunnel
         self._spawn = spawn
+        self._history = history
+        self.prune_box: QMessageBox | None = None
         # The one-time message that the key is kept for this session only, set on accept.
         self.key_notice: str | None = None
 
@@ -158,6 +168,7 @@ class SettingsDialog(QDialog):
 
         queue_group = self._build_queue_group(settings)
         status_group = self._build_status_group(settings)
+        history_group = self._build_history_group(settings)
         self.notifications = NotificationSettingsGroup(
             NotificationPreferences.from_settings(settings)
         )
@@ -185,16 +196,43 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
 
+        # The settings scroll on a screen too short for all of them; the buttons stay in view.
+        content = QWidget()
+        sections = QVBoxLayout(content)
+        sections.setContentsMargins(0, 0, 0, 0)
+        sections.addLayout(form)
+        sections.addWidget(status_group)
+        sections.addWidget(queue_group)
+        sections.addWidget(history_group)
+        sections.addWidget(self.notifications)
+        sections.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(status_group)
-        layout.addWidget(queue_group)
-        layout.addWidget(self.notifications)
+        layout.addWidget(scroll, 1)
         layout.addWidget(self._error)
         layout.addWidget(buttons)
+        self._fit_to_screen(content, scroll)
         self._update_enabled()
         self._update_template_preview()
         self._folder_dialog: QFileDialog | None = None
+
+    def _fit_to_screen(self, content: QWidget, scroll: QScrollArea) -> None:
+        """Open tall enough to show every setting when the screen allows, else as tall as the
+        screen's free area, with the settings scrolling."""
+        hint = content.sizeHint()
+        width = hint.width() + scroll.verticalScrollBar().sizeHint().width() + 24
+        height = hint.height() + 96
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            height = min(height, int(available.height() * 0.9))
+            width = min(width, int(available.width() * 0.9))
+        self.resize(max(width, self.sizeHint().width()), height)
 
     def _template_problem(self) -> str | None:
         for template in (self.folder_template.text(), self.file_template.text()):
@@ -334,6 +372,111 @@ class SettingsDialog(QDialog):
         group.setLayout(form)
         return group
 
+    def _build_history_group(self, settings: Settings) -> QGroupBox:
+        self.keep_days = QSpinBox()
+        self.keep_days.setRange(0, 36_500)
+        # Shown in place of 0.
+        self.keep_days.setSpecialValueText(self.tr("Forever"))
+        self.keep_days.setSuffix(self.tr(" days"))
+        self.keep_days.setValue(int(settings.get("history.keep_days")))
+        self.keep_days.setToolTip(
+            self.tr(
+                "Finished batches older than this are removed from the history at start, with "
+                "their jobs. Batches with unfinished jobs always stay."
+            )
+        )
+        self.prune_button = QPushButton(self.tr("Prune now…"))
+        self.prune_button.setToolTip(
+            self.tr("Remove the finished batches older than the days set, after a confirmation")
+        )
+        self.prune_button.clicked.connect(self._ask_to_prune)
+
+        self.prune_result = QLabel()
+        self.prune_result.setWordWrap(True)
+        # Shown once there is a result, so that the dialog stays short.
+        self.prune_result.hide()
+        self.keep_days.valueChanged.connect(self._update_prune_button)
+
+        row = QHBoxLayout()
+        row.addWidget(self.keep_days, 1)
+        row.addWidget(self.prune_button)
+        note = QLabel(self.tr("Images stay on disk and in the gallery."))
+        note.setWordWrap(True)
+        note.setEnabled(False)
+        form = QFormLayout()
+        form.addRow(self.tr("Keep batches for:"), row)
+        form.addRow(note)
+        form.addRow(self.prune_result)
+        group = QGroupBox(self.tr("History"))
+        group.setLayout(form)
+        self._update_prune_button()
+        return group
+
+    def _show_prune_result(self, text: str) -> None:
+        self.prune_result.setText(text)
+        self.prune_result.show()
+
+    def _update_prune_button(self) -> None:
+        self.prune_button.setEnabled(
+            self._history is not None and self._spawn is not None and self.keep_days.value() > 0
+        )
+
+    def _ask_to_prune(self) -> None:
+        """Count what pruning with the days set would remove, and ask before removing it."""
+        days = self.keep_days.value()
+        if self._history is None or days <= 0 or self.prune_box is not None:
+            return
+        try:
+            preview = self._history.preview_prune(days)
+        except (StoreError, sqlite3.Error) as exc:
+            self._show_prune_result(
+                self.tr("Reading the history failed: {error}").format(error=exc)
+            )
+            return
+        if preview.batches == 0:
+            self._show_prune_result(
+                self.tr("No finished batch is older than {days} days.").format(days=days)
+            )
+            return
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Prune the history"))
+        box.setText(
+            self.tr(
+                "Remove {batches} finished batches with {jobs} jobs, created more than {days} "
+                "days ago, from the history?"
+            ).format(batches=preview.batches, jobs=preview.jobs, days=days)
+        )
+        box.setInformativeText(self.tr("Images stay on disk and in the gallery."))
+        remove = box.addButton(self.tr("Remove"), QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def answered() -> None:
+            self.prune_box = None
+            box.deleteLater()
+            if box.clickedButton() is remove and self._spawn is not None:
+                self.prune_button.setEnabled(False)
+                self._show_prune_result(self.tr("Pruning the history…"))
+                self._spawn(self._prune(days), self.tr("Pruning the history"))
+
+        box.finished.connect(answered)
+        self.prune_box = box
+        box.open()
+
+    async def _prune(self, days: int) -> None:
+        assert self._history is not None
+        try:
+            result = await self._history.prune(days)
+        except (StoreError, sqlite3.Error) as exc:
+            self._show_prune_result(
+                self.tr("Pruning the history failed: {error}").format(error=exc)
+            )
+            return
+        finally:
+            self._update_prune_button()
+        self._show_prune_result(_pruned_text(result))
+
     def accept(self) -> None:
         problem = self._save()
         if problem is not None:
@@ -392,6 +535,7 @@ class SettingsDialog(QDialog):
             self._settings.set("connection.status_mode", str(self.status_mode.currentData()))
             self._settings.set("connection.public_base_url", self.public_url.text().strip())
             self._settings.set("webhooks.port", self.webhook_port.value())
+            self._settings.set("history.keep_days", self.keep_days.value())
             self.notifications.preferences().save_to(self._settings)
         except ValueError as exc:
             return str(exc)
@@ -422,6 +566,12 @@ class SettingsDialog(QDialog):
         self.api_key.setEnabled(cloud)
         self.sandbox_plan.setEnabled(not cloud)
         self.sandbox_speed.setEnabled(not cloud)
+
+
+def _pruned_text(result: PruneResult) -> str:
+    return QCoreApplication.translate(
+        "SettingsDialog", "Removed {batches} batches with {jobs} jobs from the history."
+    ).format(batches=result.batches, jobs=result.jobs)
 
 
 def open_about_box(parent: QWidget) -> None:

@@ -183,6 +183,8 @@ class SearchWorker(QObject):
         )
         self._store: Store | None = None
         self._latest = 0
+        # The generation and queries of the facet count that waits for the thread, if any.
+        self._facet_request: tuple[int, dict[FacetKind, ImageQuery]] | None = None
         self._lock = threading.Lock()
 
     def search(
@@ -196,8 +198,17 @@ class SearchWorker(QObject):
         self._executor.submit(self._match, generation, query, list(candidates))
 
     def count_facets(self, generation: int, facet_queries: Mapping[FacetKind, ImageQuery]) -> None:
-        """Count the filter lists again, for images that arrived after the search."""
-        self._executor.submit(self._count_facets, generation, dict(facet_queries))
+        """Count the filter lists again, for images that arrived after the search.
+
+        A request made while an earlier one still waits for the thread replaces it, so the
+        thread counts once with the latest generation and queries. A count reads the index
+        when it starts, after the request, so it includes every image committed before.
+        """
+        with self._lock:
+            waiting = self._facet_request is not None
+            self._facet_request = (generation, dict(facet_queries))
+        if not waiting:
+            self._executor.submit(self._count_facets)
 
     def close(self) -> None:
         """Drop queued work, wait for the running query and close the connection."""
@@ -233,7 +244,12 @@ class SearchWorker(QObject):
             log.warning("Searching the image index failed: %s", exc)
             self.failed.emit(f"Searching the images failed: {exc}")
 
-    def _count_facets(self, generation: int, facet_queries: dict[FacetKind, ImageQuery]) -> None:
+    def _count_facets(self) -> None:
+        with self._lock:
+            request, self._facet_request = self._facet_request, None
+        if request is None:
+            return
+        generation, facet_queries = request
         if self._is_stale(generation):
             return
         try:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
     QSplitter,
+    QTabWidget,
 )
 
 from cmfy_desk.app import SANDBOX_CONNECTION, Engine, EngineError, scheduler_options
@@ -55,6 +56,7 @@ from cmfy_desk.ui.connections_dialog import ConnectionsDialog
 from cmfy_desk.ui.dialogs import SettingsDialog
 from cmfy_desk.ui.engine_signals import EngineSignals
 from cmfy_desk.ui.gallery import GalleryPanel
+from cmfy_desk.ui.history import HistoryPanel
 from cmfy_desk.ui.image_canvas import ImageDecoder
 from cmfy_desk.ui.image_details import OutputDetails, load_output_details
 from cmfy_desk.ui.job_details import JobDetailsPanel
@@ -155,6 +157,10 @@ class MainWindow(QMainWindow):
         # The thumbnail cache sits beside the database unless the caller names a folder.
         self.gallery_panel = GalleryPanel(thumbnail_dir or self._database.parent / "thumbnails")
         self.gallery_model = self.gallery_panel.model
+        self.history_panel = HistoryPanel(
+            self._database, thumbnail_dir or self._database.parent / "thumbnails"
+        )
+        self.signals.jobChanged.connect(self.history_panel.job_changed)
         self.signals.jobChanged.connect(self._on_job_changed)
         self.signals.outputSaved.connect(self.gallery_model.add_output)
         self.signals.notice.connect(self._on_engine_notice)
@@ -183,6 +189,11 @@ class MainWindow(QMainWindow):
         self._status_timer.start()
 
         self._attach(engine)
+        keep_days = int(settings.get("history.keep_days"))
+        if keep_days > 0:
+            self._tasks.spawn(
+                self.history_panel.prune_at_start(keep_days), self.tr("Pruning the history")
+            )
         if start_error is not None:
             self.notify(
                 NoticeLevel.ERROR,
@@ -246,7 +257,15 @@ class MainWindow(QMainWindow):
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.queue_splitter)
-        self.splitter.addWidget(self.gallery_panel)
+        self.history_panel.openRequested.connect(self.open_viewer)
+        self.history_panel.galleryRequested.connect(self.show_batch_in_gallery)
+        self.history_panel.batchesRemoved.connect(self._history_removed)
+        self.history_panel.noticeRequested.connect(self.notify)
+        self.lower_tabs = QTabWidget()
+        self.lower_tabs.setDocumentMode(True)
+        self.lower_tabs.addTab(self.gallery_panel, self.tr("Gallery"))
+        self.lower_tabs.addTab(self.history_panel, self.tr("History"))
+        self.splitter.addWidget(self.lower_tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
@@ -305,6 +324,9 @@ class MainWindow(QMainWindow):
             lambda: open_shortcuts_dialog(self),
         )
         self.log_folder_action = action(self.tr("Open log folder"), None, lambda: open_log_folder())
+        self.history_action = action(
+            self.tr("History"), QKeySequence(self.tr("Ctrl+H")), self.show_history
+        )
         self.metrics_action = action(
             self.tr("Metrics…"), QKeySequence(self.tr("Ctrl+M")), self.open_metrics
         )
@@ -338,6 +360,7 @@ class MainWindow(QMainWindow):
         queue_menu.addAction(queue.cancel_all_action)
         view_menu = bar.addMenu(self.tr("&View"))
         view_menu.addAction(self.notice_dock.toggleViewAction())
+        view_menu.addAction(self.history_action)
         view_menu.addSeparator()
         view_menu.addAction(self.metrics_action)
         tools_menu = bar.addMenu(self.tr("&Tools"))
@@ -456,6 +479,7 @@ class MainWindow(QMainWindow):
             await engine.stop()
         self.image_decoder.shutdown()
         self.gallery_panel.shutdown()
+        self.history_panel.shutdown()
 
     def _report_task_error(self, name: str, error: BaseException) -> None:
         self.notify(
@@ -630,6 +654,23 @@ class MainWindow(QMainWindow):
 
     # Other windows ----------------------------------------------------------------------------
 
+    def show_history(self) -> None:
+        """Switch the lower pane to the History tab and focus its tree."""
+        self.lower_tabs.setCurrentWidget(self.history_panel)
+        self.history_panel.tree.setFocus()
+
+    def show_batch_in_gallery(self, batch_id: int) -> None:
+        """Switch to the Gallery tab, clear its filters and search for the batch's images."""
+        self.lower_tabs.setCurrentWidget(self.gallery_panel)
+        self.gallery_panel.filters.clear()
+        self.gallery_panel.search.set_text(f"batch:{batch_id}")
+
+    def _history_removed(self, _result: object) -> None:
+        # The removed jobs leave the queue's table too. Their images stay in the gallery,
+        # whose batch counts change.
+        self.job_model.reload(self.engine.store.jobs() if self.engine else [])
+        self.gallery_model.refresh_soon()
+
     def open_viewer(self, output: Output) -> None:
         """Show ``output`` in a viewer window, raising the one that shows it already. The
         viewer steps through the gallery's order with Left, Right, PageUp and PageDown."""
@@ -712,6 +753,7 @@ class MainWindow(QMainWindow):
             self,
             test_tunnel=self._test_tunnel,
             spawn=self._tasks.spawn,
+            history=self.history_panel,
         )
         dialog.accepted.connect(lambda: self._apply_settings(dialog))
         dialog.finished.connect(lambda _result: self._forget_settings_dialog(dialog))
