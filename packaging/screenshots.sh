@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Take the screenshot tour of a BUILT Cmfy Desk in the light and the dark theme, each on its own
 # Xvfb screen with Qt's xcb platform. The tour shows the window in demo mode, two sample
-# workflows dropped on it, the batch dialog, the queue, the finished batch, the gallery and the
-# viewer. The program saves NN-STEP-THEME.png files into the output folder (see
-# gui/cmfy_desk/ui/tour.py).
+# workflows dropped on it, the batch dialog, the queue, the finished batch, the gallery, the
+# viewer with its metadata, and a gallery search with a batch filter. The program saves
+# NN-STEP-THEME.png files into the output folder (see gui/cmfy_desk/ui/tour.py).
 #
 # Usage: packaging/screenshots.sh [PROGRAM] [OUT]
 #   PROGRAM  the built program (default dist/cmfy-desk/cmfy-desk, from packaging/build.py)
@@ -17,7 +17,7 @@ program="${1:-dist/cmfy-desk/cmfy-desk}"
 out="${2:-dist/screenshots}"
 tour_timeout=300  # seconds for one theme's tour, start-up included
 screen="1600x1000x24"  # larger than the window (1200 x 800) and its dialogs
-steps=6  # screenshots per theme, one per step of the tour
+steps=7  # screenshots per theme, one per step of the tour
 
 if [ ! -x "$program" ]; then
     echo "screenshots: no built program at $program; run 'python packaging/build.py' first" >&2

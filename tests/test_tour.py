@@ -2,7 +2,8 @@
 
 The tour runs here from the source tree on Qt's offscreen platform, once inside the test
 process (the same code the built program runs) and once as ``python -m cmfy_desk --tour``.
-packaging/screenshots.sh runs it from the built program under Xvfb.
+packaging/screenshots.sh runs it from the built program under Xvfb, and
+packaging/docs_screenshots.py runs a larger plan of it for the README's pictures.
 """
 
 from __future__ import annotations
@@ -19,8 +20,17 @@ import pytest
 import shiboken6
 from PIL import Image
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QProxyStyle,
+    QStyle,
+)
+from pytestqt.qtbot import QtBot
 
 from cmfy_desk import cli, settings
 from cmfy_desk.settings import Setting, Settings
@@ -30,6 +40,7 @@ from cmfy_desk.ui.theme import (
     LIGHT,
     SYSTEM,
     THEME_SETTING,
+    ThemeStyle,
     apply_theme,
     current_theme,
     dark_palette,
@@ -37,7 +48,9 @@ from cmfy_desk.ui.theme import (
     resolve_theme,
     theme_choice,
 )
-from cmfy_desk.ui.tour import STEPS, Tour, run_tour, screenshot_names
+from cmfy_desk.ui.tour import STEPS, Tour, TourPlan, run_tour, screenshot_names
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 Role = QPalette.ColorRole
 Group = QPalette.ColorGroup
@@ -62,14 +75,16 @@ def theme_declared(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def restore_theme(qapp: QApplication) -> Iterator[QApplication]:
     """Give the test the application, and put back its style, palette and colour scheme."""
-    style = qapp.style().name()
+    style = qapp.style()
+    # ThemeStyle, a proxy, has no name of its own; Qt recreates the style from a name.
+    style_name = style.baseStyle().name() if isinstance(style, QProxyStyle) else style.name()
     palette = QPalette(qapp.palette())
     yield qapp
     follower = qapp.findChild(theme._ThemeFollower, theme._ThemeFollower.OBJECT_NAME)
     if follower is not None:
         shiboken6.delete(follower)
     qapp.styleHints().unsetColorScheme()
-    qapp.setStyle(style)
+    qapp.setStyle(style_name)
     qapp.setPalette(palette)
 
 
@@ -205,11 +220,14 @@ def test_apply_theme_sets_palette(restore_theme: QApplication) -> None:
 
     apply_theme(app, DARK)
     dark_window = app.palette().color(Role.Window)
-    dark_style = app.style().name()
+    dark_style = app.style()
     apply_theme(app, LIGHT)
 
     assert dark_window == dark_palette().color(Role.Window)
-    assert dark_style.lower() == "fusion"
+    assert isinstance(dark_style, ThemeStyle)
+    assert dark_style.baseStyle().name().lower() == "fusion"
+    # Applying a theme again keeps the style, so widgets are not restyled.
+    assert app.style() is dark_style
     assert app.palette().color(Role.Window) == light_palette().color(Role.Window)
     assert current_theme(app) == LIGHT
 
@@ -252,6 +270,85 @@ def test_unknown_theme_uses_system(
     assert app.palette().color(Role.Window) == dark_palette().color(Role.Window)
 
 
+# Dock widget title bar buttons -----------------------------------------------------------------
+
+
+def icon_contrast(button: QAbstractButton, background: QColor) -> float:
+    """Return the highest contrast of a pixel of ``button``'s grabbed picture with
+    ``background``: the contrast of its icon's strokes."""
+    image = button.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    best = 1.0
+    for y in range(image.height()):
+        for x in range(image.width()):
+            best = max(best, contrast(image.pixelColor(x, y), background))
+    return best
+
+
+def dock_buttons(qtbot: QtBot, app: QApplication) -> tuple[QMainWindow, list[QAbstractButton]]:
+    """Show a window with a dock widget like the Notices panel, and return its float and
+    close buttons."""
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    dock = QDockWidget("Notices", window)
+    dock.setWidget(QLabel("Notices: 1"))
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    window.resize(400, 200)
+    window.show()
+    app.processEvents()
+    buttons = [
+        button
+        for button in dock.findChildren(QAbstractButton)
+        if button.objectName() in ("qt_dockwidget_floatbutton", "qt_dockwidget_closebutton")
+    ]
+    return window, buttons
+
+
+@pytest.mark.parametrize("theme_name", [LIGHT, DARK])
+def test_dock_buttons_visible(restore_theme: QApplication, qtbot: QtBot, theme_name: str) -> None:
+    apply_theme(restore_theme, theme_name)
+    _window, buttons = dock_buttons(qtbot, restore_theme)
+    background = restore_theme.palette().color(Role.Window)
+
+    assert len(buttons) == 2
+    for button in buttons:
+        assert button.isVisible(), button.objectName()
+        # WCAG 2.1 (success criterion 1.4.11) requires 3:1 for the parts of a control that a
+        # person must see.
+        assert icon_contrast(button, background) >= 3.0, button.objectName()
+
+
+def test_dock_buttons_follow_theme(restore_theme: QApplication, qtbot: QtBot) -> None:
+    apply_theme(restore_theme, LIGHT)
+    _window, buttons = dock_buttons(qtbot, restore_theme)
+    apply_theme(restore_theme, DARK)
+    restore_theme.processEvents()
+    background = restore_theme.palette().color(Role.Window)
+
+    for button in buttons:
+        assert icon_contrast(button, background) >= 3.0, button.objectName()
+
+
+def test_title_bar_icons_drawn(restore_theme: QApplication) -> None:
+    apply_theme(restore_theme, DARK)
+    style = restore_theme.style()
+    text = dark_palette().color(Role.WindowText)
+
+    for shape in (
+        QStyle.StandardPixmap.SP_TitleBarNormalButton,
+        QStyle.StandardPixmap.SP_DockWidgetCloseButton,
+    ):
+        image = style.standardIcon(shape).pixmap(10, 10).toImage()
+        colors = {
+            image.pixelColor(x, y).rgb()
+            for y in range(image.height())
+            for x in range(image.width())
+            if image.pixelColor(x, y).alpha() == 255
+        }
+        # Solid strokes in the palette's text colour, on a transparent ground.
+        assert text.rgb() in colors, shape
+        assert image.pixelColor(0, 0).alpha() == 0, shape
+
+
 # The tour --------------------------------------------------------------------------------------
 
 
@@ -271,7 +368,7 @@ def check_screenshots(folder: Path, theme_name: str) -> None:
         assert height >= 400, name
         # A window with text and widgets, not one flat colour.
         assert colors is None or len(colors) > 20, name
-        if name.startswith(("01-", "03-", "04-", "05-")):
+        if name.startswith(("01-", "03-", "04-", "05-", "07-")):
             # The window's background at its right edge follows the theme.
             level = luminance(QColor(*corner))
             assert (level > 0.5) if theme_name == LIGHT else (level < 0.1), (name, corner)
@@ -301,6 +398,34 @@ async def test_tour_saves_every_step(
         assert f"tour: {step.number:02d} {step.name}" in printed.out
     check_screenshots(out, theme_name)
     assert list(out.glob("*-failed.png")) == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.qt_loop
+@pytest.mark.timeout(240)
+@pytest.mark.usefixtures("restore_logging")
+async def test_tour_plan_and_output_folder(
+    restore_theme: QApplication, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "screenshots"
+    out.mkdir()
+    data = tmp_path / "data"
+    data.mkdir()
+    pictures = tmp_path / "Pictures" / "Cmfy Desk"
+    user_settings = Settings(data / "settings.json")
+    user_settings.set("output.folder", str(pictures))
+    user_settings.save()
+    apply_theme(restore_theme, LIGHT)
+
+    # Three workflows, one batch each: the search matches two batches, the click keeps one.
+    tour = Tour(out, LIGHT, data, step_timeout=60, plan=TourPlan(3, 1, 50.0))
+    status = await tour.run()
+    printed = capsys.readouterr()
+
+    assert status == 0, printed.err
+    check_screenshots(out, LIGHT)
+    assert len(list(pictures.rglob("*.png"))) == 3
+    assert not (data / "outputs").exists()
 
 
 @pytest.mark.asyncio
@@ -371,6 +496,33 @@ def test_tour_command_from_source(tmp_path: Path) -> None:
     check_screenshots(out, DARK)
     # --data-dir keeps the tour's database and images.
     assert len(list((tmp_path / "data" / "outputs").rglob("*.png"))) == 4
+
+
+def test_docs_script_rejects_used_home(tmp_path: Path) -> None:
+    home = tmp_path / "artist"
+    home.mkdir()
+    (home / "notes.txt").write_text("someone's file", encoding="utf-8")
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            PROJECT / "packaging" / "docs_screenshots.py",
+            "--home",
+            home,
+            "--out",
+            tmp_path / "pictures",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        timeout=60,
+    )
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "is not an empty folder" in result.stderr
+    assert not (tmp_path / "pictures").exists()
+    assert [path.name for path in home.iterdir()] == ["notes.txt"]
 
 
 def test_theme_needs_tour(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,7 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter
+from PySide6.QtGui import (
+    QAction,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QPainter,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -23,22 +30,56 @@ from PySide6.QtWidgets import (
 from cmfy_desk.store import Job, JobStatus
 from cmfy_desk.ui.job_model import PROGRESS_ROLE, Column, JobTableModel
 
+# Preferred widths in pixels at the default font.
 COLUMN_WIDTHS = {
     Column.WORKFLOW: 170,
     # Fits a batch name such as "sd15_txt2img 2026-12-04 20-18-06".
     Column.BATCH: 240,
     Column.MODELS: 180,
-    Column.SEED: 150,
+    # Fits 16 digits, the longest random seed (random seeds stay below 2**53).
+    Column.SEED: 135,
     # Fits "Queued (paused)" beside the status icon.
     Column.STATUS: 135,
     Column.PRIORITY: 60,
-    Column.QUEUE_POSITION: 110,
+    Column.QUEUE_POSITION: 105,
     # Fits a live progress text such as "KSampler 12/20".
-    Column.PROGRESS: 150,
+    Column.PROGRESS: 120,
     Column.SUBMITTED: 80,
     Column.STARTED: 80,
     Column.FINISHED: 80,
 }
+# While the columns up to LAST_FITTED_COLUMN are wider than the table, the name columns
+# narrow, the widest first, down to NAME_MIN_WIDTH pixels each, and their text elides in the
+# middle. Later columns (the times) may still need scrolling.
+NAME_COLUMNS = (Column.WORKFLOW, Column.BATCH, Column.MODELS)
+NAME_MIN_WIDTH = 90
+LAST_FITTED_COLUMN = Column.PROGRESS
+
+
+def fitted_name_widths(width: int) -> dict[Column, int]:
+    """Return the widths of the name columns that let the columns up to LAST_FITTED_COLUMN
+    fit into ``width`` pixels.
+
+    The name columns keep their preferred widths when they fit. Otherwise the room left by
+    the other columns is shared out under a common cap, so that the widest names are cut
+    first and a narrow column such as the workflow keeps its name longest. No column gets
+    less than NAME_MIN_WIDTH, so at small widths the columns overflow and the table scrolls.
+    """
+    room = width - sum(
+        COLUMN_WIDTHS[column]
+        for column in Column
+        if column <= LAST_FITTED_COLUMN and column not in NAME_COLUMNS
+    )
+    widths: dict[Column, int] = {}
+    # From the narrowest up: a column below the cap keeps its preferred width and leaves
+    # the rest of its share to the wider ones after it.
+    remaining = sorted(NAME_COLUMNS, key=COLUMN_WIDTHS.__getitem__)
+    while remaining:
+        column = remaining.pop(0)
+        cap = room // (len(remaining) + 1)
+        widths[column] = max(NAME_MIN_WIDTH, min(COLUMN_WIDTHS[column], cap))
+        room -= widths[column]
+    return widths
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -124,6 +165,10 @@ class JobTableView(QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
+        # The name columns follow the table's width until the person resizes a column.
+        self._fit_columns = True
+        self._fitting = False
+        header.sectionResized.connect(self._on_section_resized)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._show_menu)
         self.setDragEnabled(True)
@@ -133,6 +178,40 @@ class JobTableView(QTableView):
         # Rows go between rows, never onto one.
         self.setDragDropOverwriteMode(False)
         self.setDropIndicatorShown(True)
+
+    # Column widths ----------------------------------------------------------------------------
+
+    @property
+    def fits_columns(self) -> bool:
+        """Whether the name columns still narrow and widen with the table, which stops once
+        the person resizes a column."""
+        return self._fit_columns
+
+    def fit_columns(self) -> None:
+        """Size the name columns so that the columns up to LAST_FITTED_COLUMN fit the
+        viewport's width (see fitted_name_widths)."""
+        header = self.horizontalHeader()
+        self._fitting = True
+        try:
+            for column, width in fitted_name_widths(self.viewport().width()).items():
+                if header.sectionSize(column) != width:
+                    header.resizeSection(column, width)
+        finally:
+            self._fitting = False
+
+    def _on_section_resized(self, column: int, _old_size: int, _new_size: int) -> None:
+        header = self.horizontalHeader()
+        # The last section stretches with the viewport on its own.
+        if self._fitting or column == header.logicalIndex(header.count() - 1):
+            return
+        self._fit_columns = False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        # The viewport's resizes arrive here too, among them the vertical scroll bar's
+        # appearing and disappearing.
+        super().resizeEvent(event)
+        if self._fit_columns:
+            self.fit_columns()
 
     def set_menu_actions(self, menu_actions: list[QAction | None]) -> None:
         self._menu_actions = list(menu_actions)

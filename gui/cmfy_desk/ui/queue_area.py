@@ -14,8 +14,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-# The width of the details panel beside the job table at first start, in pixels.
-DETAILS_WIDTH = 360
+# The width of the details panel beside the job table at first start, in pixels. In a window
+# 1200 pixels wide, it leaves the table room for its columns up to Progress, with the name
+# columns narrowed (see job_table.fitted_name_widths).
+DETAILS_WIDTH = 280
 
 
 class QueueArea(QStackedWidget):

@@ -3,16 +3,18 @@
 "system" follows the operating system's colour scheme (``QStyleHints.colorScheme()``, Qt 6.5
 and later) and switches palettes when it changes. "light" and "dark" fix the palette. Fusion is
 used on every system because it draws with the palette alone, so both themes look the same
-everywhere (the native Windows and macOS styles ignore parts of a custom palette).
+everywhere (the native Windows and macOS styles ignore parts of a custom palette). Fusion's
+float and close icons of dock widget title bars are fixed dark pixmaps, nearly invisible on
+the dark palette, so ThemeStyle draws those two in the palette's text colour.
 """
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QObject, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QIconEngine, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 from cmfy_desk.settings import Settings
 
@@ -30,7 +32,7 @@ _Group = QPalette.ColorGroup
 
 # Colours per role. Text, window text and button text have a contrast ratio of at least 7:1
 # with their backgrounds (WCAG's AAA level), selected text, links and placeholder text at least
-# 4.5:1 (AA), and disabled text at least 3:1. tests/test_packaging.py checks these ratios.
+# 4.5:1 (AA), and disabled text at least 3:1. tests/test_tour.py checks these ratios.
 _LIGHT_COLORS: dict[QPalette.ColorRole, str] = {
     _Role.Window: "#efefef",
     _Role.WindowText: "#1b1b1b",
@@ -194,13 +196,108 @@ class _ThemeFollower(QObject):
             self._apply(resolve_theme(SYSTEM, scheme))
 
     def _apply(self, theme: str) -> None:
-        if self._app.style().name().lower() != FUSION_STYLE.lower():
-            self._app.setStyle(FUSION_STYLE)
+        if not isinstance(self._app.style(), ThemeStyle):
+            self._app.setStyle(ThemeStyle())
         palette = dark_palette() if theme == DARK else light_palette()
         self._app.setPalette(palette)
         if theme != self.applied:
             log.info("Theme %s (setting %s)", theme, self.choice)
         self.applied = theme
+
+
+class ThemeStyle(QProxyStyle):
+    """Fusion, with the dock widgets' float and close icons drawn in the palette's text
+    colour (TitleBarIconEngine), so that they stay visible on the dark palette."""
+
+    def __init__(self) -> None:
+        super().__init__(FUSION_STYLE)
+
+    def standardIcon(
+        self,
+        standardIcon: QStyle.StandardPixmap,
+        option: QStyleOption | None = None,
+        widget: QWidget | None = None,
+    ) -> QIcon:
+        if standardIcon in TitleBarIconEngine.SHAPES:
+            return QIcon(TitleBarIconEngine(standardIcon))
+        return super().standardIcon(standardIcon, option, widget)
+
+
+class TitleBarIconEngine(QIconEngine):
+    """Draws a title bar button's icon, the float button's two windows or the close
+    button's cross, in the application palette's window text colour at paint time, so that
+    the icon follows a later change of theme."""
+
+    SHAPES = (
+        QStyle.StandardPixmap.SP_TitleBarNormalButton,
+        QStyle.StandardPixmap.SP_DockWidgetCloseButton,
+        QStyle.StandardPixmap.SP_TitleBarCloseButton,
+    )
+
+    def __init__(self, shape: QStyle.StandardPixmap) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def clone(self) -> QIconEngine:
+        return TitleBarIconEngine(self.shape)
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        pixmap = QPixmap(size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        try:
+            self.paint(painter, QRect(0, 0, size.width(), size.height()), mode, state)
+        finally:
+            painter.end()
+        return pixmap
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        palette = QApplication.palette()
+        group = _Group.Disabled if mode is QIcon.Mode.Disabled else _Group.Active
+        color = palette.color(group, _Role.WindowText)
+        # The shapes sit on a grid of 10 x 10 units. Fusion requests the dock title bar icons
+        # at 10 x 10 pixels (measured with PySide6 6.11), so a unit is one pixel there. Lines
+        # are one unit wide and centred on half units, so that they cover whole pixels.
+        side = min(rect.width(), rect.height())
+        unit = side / 10
+        left = rect.x() + (rect.width() - side) / 2
+        top = rect.y() + (rect.height() - side) / 2
+
+        def square(x: float, y: float, size: float) -> QRectF:
+            return QRectF(left + x * unit, top + y * unit, size * unit, size * unit)
+
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if self.shape is QStyle.StandardPixmap.SP_TitleBarNormalButton:
+            # Two windows with a title bar each: the back one up and right, the front one
+            # down and left, covering the back one's corner.
+            pen = QPen(color, unit)
+            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+            painter.setPen(pen)
+            back, front = square(3.5, 1.5, 5), square(1.5, 3.5, 5)
+            self._draw_window(painter, back, color, unit)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Clear)
+            painter.fillRect(front.adjusted(-unit / 2, -unit / 2, unit / 2, unit / 2), color)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+            self._draw_window(painter, front, color, unit)
+        else:
+            pen = QPen(color, 1.5 * unit)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            painter.setPen(pen)
+            cross = square(2, 2, 6)
+            painter.drawLine(cross.topLeft(), cross.bottomRight())
+            painter.drawLine(cross.topRight(), cross.bottomLeft())
+        painter.restore()
+
+    @staticmethod
+    def _draw_window(painter: QPainter, frame: QRectF, color: QColor, unit: float) -> None:
+        painter.drawRect(frame)
+        # The title bar: the top edge one unit thicker.
+        painter.fillRect(
+            QRectF(frame.left() - unit / 2, frame.top() - unit / 2, frame.width() + unit, 2 * unit),
+            color,
+        )
 
 
 # Error text colours with a contrast of at least 4.5:1 on the light and the dark window colour.

@@ -2,13 +2,15 @@
 
 The tour opens the window in demo mode over the built-in sandbox, with its data in a temporary
 folder. Then it does what a person trying the app does. It drops two sample workflows on the
-window, queues the batch dialog's batches and waits for the jobs to finish. Last, it enlarges
-the gallery and opens the first image in the viewer. After each step it saves a screenshot of
-the window that step shows as ``DIR/NN-STEP-THEME.png``. A step whose expected state is not
-reached within the timeout ends the tour with exit status 1 and a message naming the step, and
-its screenshot is saved as ``NN-STEP-THEME-failed.png``.
+window, queues the batch dialog's batches and waits for the jobs to finish. Then it enlarges
+the gallery, opens the first image in the viewer with its metadata panel, and last searches
+the gallery with a typed query and a clicked batch filter. After each step it saves a
+screenshot of the window that step shows as ``DIR/NN-STEP-THEME.png``. A step whose expected
+state is not reached within the timeout ends the tour with exit status 1 and a message naming
+the step, and its screenshot is saved as ``NN-STEP-THEME-failed.png``.
 
-packaging/screenshots.sh runs it from the built program under Xvfb in both themes.
+packaging/screenshots.sh runs it from the built program under Xvfb in both themes, and
+packaging/docs_screenshots.py runs a larger plan of it for the README's pictures.
 """
 
 from __future__ import annotations
@@ -26,17 +28,19 @@ from pathlib import Path
 
 import qasync
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent, QMouseEvent
+from PySide6.QtWidgets import QApplication, QListWidget, QWidget
 
 from cmfy_desk import APP_NAME, __version__
 from cmfy_desk.app import Engine, scheduler_options
 from cmfy_desk.keystore import ApiKeyStore
 from cmfy_desk.logs import setup_logging
+from cmfy_desk.outputs.query import parse_query
 from cmfy_desk.paths import bundled_workflows, resolve_paths
 from cmfy_desk.settings import Settings
-from cmfy_desk.store import JobStatus
-from cmfy_desk.ui.connection import connection_from_settings
+from cmfy_desk.store import ImageRecord, JobStatus
+from cmfy_desk.ui.connection import connection_from_settings, output_root_from_settings
+from cmfy_desk.ui.gallery_search import image_count_text
 from cmfy_desk.ui.main import app_icon
 from cmfy_desk.ui.main_window import MainWindow
 from cmfy_desk.ui.theme import DARK, LIGHT, apply_theme
@@ -48,17 +52,41 @@ TOUR_THEMES = (LIGHT, DARK)
 STEP_TIMEOUT = 60.0  # seconds for one step to reach its expected state
 CLEANUP_TIMEOUT = 15.0  # seconds to stop the engine at the end
 POLL_INTERVAL = 0.05  # seconds between two checks of a step's state
-# The sandbox's simulated jobs take seconds at speed 1; at 50 the batch ends in a few seconds.
-SANDBOX_SPEED = 50.0
-WORKFLOW_COUNT = 2
-JOBS_PER_WORKFLOW = 2
 # The gallery's share of the window's height in the gallery step, as a person would drag the
 # splitter to see more images.
 GALLERY_SHARE = 0.7
+# The filter lists may take at most this share of the gallery's width when the search step
+# widens them to show whole batch names.
+FILTERS_MAX_SHARE = 0.4
+# The search step's query: a word and a field. "light" is in the prompts of all three sample
+# workflows, and "steps:>=20" leaves out the LoRA workflow's 6-step images.
+SEARCH_TEXT = "light steps:>=20"
+SEARCH_WORD = "light"
+SEARCH_MIN_STEPS = 20
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class TourPlan:
+    """The work the tour queues: the first ``workflow_count`` sample workflows, each as a
+    batch of ``jobs_per_workflow`` jobs, on a sandbox that runs ``sandbox_speed`` times
+    faster than its simulated GPUs."""
+
+    workflow_count: int = 2
+    jobs_per_workflow: int = 2
+    # The sandbox's simulated jobs take seconds at speed 1; at 50 the batch ends in a few
+    # seconds.
+    sandbox_speed: float = 50.0
+
+    @property
+    def jobs(self) -> int:
+        return self.workflow_count * self.jobs_per_workflow
+
+
+TOUR_PLAN = TourPlan()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +108,8 @@ STEPS = (
     TourStep(3, "queued", "the batch dialog closed and the queue lists every job"),
     TourStep(4, "finished", "every job succeeded and the gallery shows each image"),
     TourStep(5, "gallery", "the gallery is taller than the queue, its first image selected"),
-    TourStep(6, "viewer", "the viewer shows the first image"),
+    TourStep(6, "viewer", "the viewer shows the first image beside its metadata"),
+    TourStep(7, "search", "the gallery shows the images of one batch that match the search"),
 )
 
 
@@ -107,10 +136,14 @@ def run_tour(
     data_dir: Path | None = None,
     *,
     step_timeout: float = STEP_TIMEOUT,
+    plan: TourPlan = TOUR_PLAN,
 ) -> int:
     """Run the tour in ``theme`` (light or dark) and save its screenshots into ``out_dir``.
 
     ``data_dir`` None uses a temporary data folder, removed afterwards unless the tour failed.
+    The images go to the output folder that the settings in the data folder name, by default
+    ``outputs`` inside it. ``plan`` sets the workflows and jobs queued.
+
     Prints each step to stdout. Returns 0 when every step reached its expected state, 1 when
     one did not within ``step_timeout`` seconds (the message on stderr names it), and 2 for an
     unknown theme or an output folder that cannot be created. QT_QPA_PLATFORM is respected;
@@ -126,7 +159,7 @@ def run_tour(
         return EXIT_USAGE
     if data_dir is None:
         folder = Path(tempfile.mkdtemp(prefix="cmfy-desk-tour-"))
-        status = run_tour(out_dir, theme, folder, step_timeout=step_timeout)
+        status = run_tour(out_dir, theme, folder, step_timeout=step_timeout, plan=plan)
         if status == EXIT_OK:
             shutil.rmtree(folder, ignore_errors=True)
         else:
@@ -152,7 +185,7 @@ def run_tour(
     app.setQuitOnLastWindowClosed(False)
     apply_theme(app, theme)
 
-    tour = Tour(out_dir, theme, data_dir, step_timeout=step_timeout)
+    tour = Tour(out_dir, theme, data_dir, step_timeout=step_timeout, plan=plan)
     if sys.version_info >= (3, 12):
         return asyncio.run(tour.run(), loop_factory=qasync.QEventLoop)
     return int(qasync.run(tour.run()))
@@ -165,12 +198,19 @@ class Tour:
     """
 
     def __init__(
-        self, out_dir: Path, theme: str, data_dir: Path, *, step_timeout: float = STEP_TIMEOUT
+        self,
+        out_dir: Path,
+        theme: str,
+        data_dir: Path,
+        *,
+        step_timeout: float = STEP_TIMEOUT,
+        plan: TourPlan = TOUR_PLAN,
     ) -> None:
         self.out_dir = out_dir
         self.theme = theme
         self.data_dir = data_dir
         self.step_timeout = step_timeout
+        self.plan = plan
         self.saved: list[Path] = []
         self.window: MainWindow | None = None
         self.engine: Engine | None = None
@@ -217,17 +257,21 @@ class Tour:
         self._save(step, window)
 
         step = self._begin(2)
-        workflows = bundled_workflows()[:WORKFLOW_COUNT]
-        if len(workflows) < WORKFLOW_COUNT:
-            raise TourError(step, f"the app ships {len(workflows)} sample workflows, not 2")
+        plan = self.plan
+        workflows = bundled_workflows()[: plan.workflow_count]
+        if len(workflows) < plan.workflow_count:
+            raise TourError(
+                step,
+                f"the app ships {len(workflows)} sample workflows, not {plan.workflow_count}",
+            )
         drop_files(window, workflows)
-        await self._reach(step, lambda: _batch_dialog_state(window))
+        await self._reach(step, lambda: _batch_dialog_state(window, plan.workflow_count))
         dialog = window.batch_dialog
         assert dialog is not None
         self._save(step, dialog)
 
         step = self._begin(3)
-        jobs = WORKFLOW_COUNT * JOBS_PER_WORKFLOW
+        jobs = plan.jobs
         dialog.queue_button.click()
         await self._reach(step, lambda: _queued_state(window, jobs))
         self._save(step, window)
@@ -246,6 +290,21 @@ class Tour:
         await self._reach(step, lambda: _viewer_state(window))
         self._save(step, window.viewers()[0])
 
+        step = self._begin(7)
+        for viewer in window.viewers():
+            viewer.close()
+        search = window.gallery_panel.search
+        # Ctrl+F, as a person would press it, puts the keyboard focus into the search line.
+        window.gallery_panel.find_action.trigger()
+        type_text(search.edit, SEARCH_TEXT)
+        await self._reach(step, lambda: _searched_state(window, jobs))
+        batches = window.gallery_panel.filters.batches
+        widen_filters(window)
+        batch_id = batches.item(1).data(Qt.ItemDataRole.UserRole)
+        click_list_item(batches, 1)
+        await self._reach(step, lambda: _batch_filtered_state(window, batch_id))
+        self._save(step, window)
+
     def _begin(self, number: int) -> TourStep:
         self._current = STEPS[number - 1]
         print(f"tour: {self._current.number:02d} {self._current.name}", flush=True)
@@ -257,13 +316,13 @@ class Tour:
         log.info("Tour of Cmfy Desk %s in the %s theme", __version__, self.theme)
         settings = Settings(paths.settings_file)
         # A small batch per workflow keeps the tour short; the dialog opens with this count.
-        settings.set("batch.count", JOBS_PER_WORKFLOW)
+        settings.set("batch.count", self.plan.jobs_per_workflow)
         keystore = ApiKeyStore()
         config = connection_from_settings(settings, keystore, force_sandbox=True)
-        config = dataclasses.replace(config, sandbox_speed=SANDBOX_SPEED)
-        engine = Engine(
-            paths.database, paths.default_output_dir, config, options=scheduler_options(settings)
-        )
+        config = dataclasses.replace(config, sandbox_speed=self.plan.sandbox_speed)
+        # As in the real start-up, the output folder setting wins over the default folder.
+        output_root = output_root_from_settings(settings, paths.default_output_dir)
+        engine = Engine(paths.database, output_root, config, options=scheduler_options(settings))
         self.engine = engine
         await engine.start()
         window = MainWindow(engine, settings, keystore, True)
@@ -375,6 +434,55 @@ def show_gallery(window: MainWindow) -> None:
     window.gallery.setCurrentIndex(window.gallery_model.index(0, 0))
 
 
+def widen_filters(window: MainWindow) -> None:
+    """Drag the splitter beside the gallery's filter lists until the Batch list shows its
+    longest entry, as a person does to read the batch names and their counts. The lists
+    take at most FILTERS_MAX_SHARE of the gallery's width."""
+    splitter = window.gallery_panel.splitter
+    batches = window.gallery_panel.filters.batches
+    filters_width, images_width = splitter.sizes()
+    missing = batches.sizeHintForColumn(0) - batches.viewport().width()
+    if missing <= 0:
+        return
+    total = filters_width + images_width
+    # A few pixels more than the text, for the item's own margins.
+    width = min(filters_width + missing + 8, int(total * FILTERS_MAX_SHARE))
+    splitter.setSizes([width, total - width])
+
+
+def type_text(target: QWidget, text: str) -> None:
+    """Type ``text`` into ``target`` one key press and release per character. Only
+    characters whose key code is their upper-case ASCII code (letters, digits, spaces and
+    the punctuation of search fields) are supported."""
+    for character in text:
+        key = Qt.Key(ord(character.upper()))
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            event = QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, character)
+            QApplication.sendEvent(target, event)
+
+
+def click_list_item(widget: QListWidget, row: int) -> None:
+    """Click the item in ``row`` of ``widget`` with the left mouse button."""
+    item = widget.item(row)
+    if item is None:
+        raise RuntimeError(f"the list has no row {row}")
+    widget.scrollToItem(item)
+    _click(widget.viewport(), QPointF(widget.visualItemRect(item).center()))
+
+
+def _click(target: QWidget, point: QPointF) -> None:
+    global_point = QPointF(target.mapToGlobal(point.toPoint()))
+    left = Qt.MouseButton.LeftButton
+    for kind, buttons in (
+        (QEvent.Type.MouseButtonPress, left),
+        (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton),
+    ):
+        event = QMouseEvent(
+            kind, point, global_point, left, buttons, Qt.KeyboardModifier.NoModifier
+        )
+        QApplication.sendEvent(target, event)
+
+
 def double_click_first_image(window: MainWindow) -> None:
     """Double-click the gallery's first thumbnail with the left mouse button."""
     gallery = window.gallery
@@ -406,11 +514,11 @@ def _empty_window_state(window: MainWindow) -> str | None:
     return None
 
 
-def _batch_dialog_state(window: MainWindow) -> str | None:
+def _batch_dialog_state(window: MainWindow, workflow_count: int) -> str | None:
     dialog = window.batch_dialog
     if dialog is None or not dialog.isVisible():
         return "no batch dialog is open"
-    if len(dialog.workflows) != WORKFLOW_COUNT:
+    if len(dialog.workflows) != workflow_count:
         return f"the batch dialog lists {len(dialog.workflows)} workflows"
     blocked = dialog.blocking_error()
     if blocked is not None:
@@ -465,9 +573,89 @@ def _viewer_state(window: MainWindow) -> str | None:
     viewers = [viewer for viewer in window.viewers() if viewer.isVisible()]
     if not viewers:
         return "no viewer is open"
-    if not _shows_image(viewers[0]):
+    viewer = viewers[0]
+    if not _shows_image(viewer):
         return "the viewer shows no image yet"
+    if not viewer.metadata.isVisible():
+        return "the metadata panel is hidden"
+    fields = viewer.metadata.fields
+    for key in ("prompt", "models", "run", "path"):
+        if not fields[key].text():
+            return f"the metadata panel shows no {key}"
+    if "https://" not in fields["models"].text():
+        return "the metadata panel shows no model URL"
     return None
+
+
+def _searched_state(window: MainWindow, jobs: int) -> str | None:
+    """Return None once the gallery shows the search line's matches, fewer than the
+    ``jobs`` images, with their batches in the Batch list. Until then, return what it shows."""
+    panel = window.gallery_panel
+    search = panel.search
+    if search.error:
+        raise _Unreachable(f"the search line cannot read {SEARCH_TEXT!r}: {search.error}")
+    if search.query != parse_query(SEARCH_TEXT):
+        return f"the search line shows {search.edit.text()!r}"
+    seen = _gallery_search_state(window)
+    if seen is not None:
+        return seen
+    matched = window.gallery_model.rowCount()
+    if not 0 < matched < jobs:
+        raise _Unreachable(f"the search found {matched} of {jobs} images")
+    if panel.filters.batches.count() < 2:
+        return "the Batch list lists no batch"
+    return None
+
+
+def _batch_filtered_state(window: MainWindow, batch_id: object) -> str | None:
+    """Return None once the gallery shows only the search's matches from batch
+    ``batch_id``, and the batch's entry in the Batch list counts them."""
+    filters = window.gallery_panel.filters
+    if filters.state().batch_id != batch_id:
+        return f"the Batch filter is {filters.state().batch_id}, not {batch_id}"
+    seen = _gallery_search_state(window)
+    if seen is not None:
+        return seen
+    model = window.gallery_model
+    records = [model.record_at(row) for row in range(model.rowCount())]
+    if not records:
+        raise _Unreachable(f"batch {batch_id} has no image that matches the search")
+    other = [record for record in records if record is None or record.batch_id != batch_id]
+    if other:
+        return f"{len(other)} images shown are not of batch {batch_id}"
+    current = filters.batches.currentItem()
+    if current is None or not current.text().endswith(f"({len(records)})"):
+        text = current.text() if current is not None else "nothing"
+        return f"the Batch list's selected entry is {text!r}"
+    return None
+
+
+def _gallery_search_state(window: MainWindow) -> str | None:
+    """Return None when the gallery shows the result of its search line and filters: each
+    image a match of SEARCH_TEXT with its thumbnail decoded, and their count beside the
+    search line. Otherwise return what is still missing."""
+    panel = window.gallery_panel
+    model = window.gallery_model
+    if model.searching or model.query != panel.filter_state().apply(panel.search.query):
+        return "the search is running"
+    for row in range(model.rowCount()):
+        record = model.record_at(row)
+        if record is None or not _matches_search(record):
+            return f"image {row + 1} of the gallery does not match {SEARCH_TEXT!r}"
+        if not model.thumbnail_ready(row):
+            return f"the thumbnail of image {row + 1} is not decoded"
+    count = panel.search.count_label.text()
+    if count != image_count_text(model.rowCount()):
+        return f"the count beside the search line is {count!r}"
+    return None
+
+
+def _matches_search(record: ImageRecord) -> bool:
+    return (
+        SEARCH_WORD in record.prompt.casefold()
+        and record.steps is not None
+        and record.steps >= SEARCH_MIN_STEPS
+    )
 
 
 def _shows_image(viewer: ImageViewer) -> bool:
