@@ -42,7 +42,12 @@ from cmfy_desk.ui.image_canvas import (
     ZoomState,
     decode_image,
 )
-from cmfy_desk.ui.image_details import OutputDetails, load_output_details, parameters_text
+from cmfy_desk.ui.image_details import (
+    OutputDetails,
+    job_times,
+    load_output_details,
+    parameters_text,
+)
 from cmfy_desk.ui.rerun import RerunAction
 from cmfy_desk.ui.viewer import ImageViewer
 from cmfy_desk.workflows.graph import graph_hash
@@ -893,3 +898,33 @@ async def test_window_viewer_follows_gallery(tmp_path: Path) -> None:
     assert len(titles) == 2
     assert titles[0] != titles[1]
     assert (NoticeLevel.WARNING, "Select 2 or 4 images to compare, not 1.") in notices
+
+
+def test_times_use_server_clock_when_reported(library: Library) -> None:
+    [output] = add_outputs(library, [11])
+    store = library.store
+    # With webhooks the app sees the job start only when it has finished; the server's
+    # times say it waited 2 s and ran 5 s.
+    store.update_job(
+        output.job_id,
+        started_at=store.get_job(output.job_id).finished_at,
+        remote_created_at="2026-12-05T10:00:00Z",
+        remote_started_at="2026-12-05T10:00:02Z",
+        remote_completed_at="2026-12-05T10:00:07.5Z",
+    )
+
+    times = job_times(store.get_job(output.job_id))
+
+    assert times.queued == pytest.approx(2.0)
+    assert times.run == pytest.approx(5.5)
+    assert times.execution == pytest.approx(EXECUTION_MS / 1000)
+
+
+def test_times_fall_back_to_local_clock(library: Library) -> None:
+    [output] = add_outputs(library, [12])
+
+    times = job_times(library.store.get_job(output.job_id))
+
+    assert times.queued == pytest.approx(STARTED_AFTER)
+    assert times.run == pytest.approx(FINISHED_AFTER - STARTED_AFTER)
+    assert times.total == pytest.approx(FINISHED_AFTER)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cmfy_desk.metrics import parse_iso
 from cmfy_desk.outputs.index import describe_graph
 from cmfy_desk.store import Batch, ImageRecord, Job, Output, Store
 from cmfy_desk.workflows.model_urls import model_inputs, parse_model_reference
@@ -146,9 +147,10 @@ def image_facts(details: OutputDetails) -> ImageFacts:
 class JobTimes:
     """A job's durations in seconds, None where a timestamp is missing.
 
-    ``queued`` runs from the job's creation to its start (the local queue, then the server's),
-    ``run`` from its start to its end (downloading included), ``execution`` is the GPU time
-    the server reported, and ``total`` runs from creation to the end.
+    ``queued`` runs from the job's creation to its start and ``run`` from its start to its end,
+    both by the server's clock where it reported these times and otherwise as the app saw
+    them (the local queue and downloading included). ``execution`` is the GPU time the server
+    reported, and ``total`` runs from the job's creation to the end of its download.
     """
 
     queued: float | None
@@ -161,9 +163,14 @@ def job_times(job: Job) -> JobTimes:
     def between(start: float | None, end: float | None) -> float | None:
         return None if start is None or end is None else max(0.0, end - start)
 
+    # The server's times where it reported them, as the metrics use them: the app records a
+    # job's start only when it reads its status, which with webhooks is after the job ended.
+    remote_started = parse_iso(job.remote_started_at)
+    queued = between(parse_iso(job.remote_created_at), remote_started)
+    run = between(remote_started, parse_iso(job.remote_completed_at))
     return JobTimes(
-        queued=between(job.created_at, job.started_at),
-        run=between(job.started_at, job.finished_at),
+        queued=queued if queued is not None else between(job.created_at, job.started_at),
+        run=run if run is not None else between(job.started_at, job.finished_at),
         execution=None if job.execution_time_ms is None else job.execution_time_ms / 1000,
         total=between(job.created_at, job.finished_at),
     )
