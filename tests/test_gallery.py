@@ -7,6 +7,7 @@ thread, so the tests wait for them with qtbot.waitUntil (these are plain, not as
 from __future__ import annotations
 
 import html
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -21,8 +22,11 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from cmfy_desk.outputs.query import FIELD_HELP
+from cmfy_desk.outputs.index import index_unindexed_outputs
+from cmfy_desk.outputs.query import FIELD_HELP, parse_query
 from cmfy_desk.store import (
+    Facets,
+    Gallery,
     ImageData,
     ImageQuery,
     ImageRecord,
@@ -35,11 +39,13 @@ from cmfy_desk.ui.gallery import (
     PAGE_SIZE,
     RECORD_CACHE_PAGES,
     RECORD_ROLE,
+    REFRESH_DELAY_MS,
     THUMBNAIL_CACHE_LIMIT,
     THUMBNAIL_SIZE,
     GalleryPanel,
 )
 from cmfy_desk.ui.gallery_actions import ExportResult, copy_without_overwrite, export_files
+from cmfy_desk.ui.gallery_search import FacetCounts, FacetKind, SearchWorker
 from cmfy_desk.ui.rerun import RerunAction
 from tests.test_image_index import add_job, save_output, sdxl_graph, write_png
 
@@ -616,6 +622,26 @@ def test_new_output_appears_at_top(
     assert rows_after_again == len(ALL_NAMES) + 1
 
 
+def test_burst_of_outputs_inserted_together(
+    panel: GalleryPanel, store: Store, tmp_path: Path, qtbot: QtBot
+) -> None:
+    model = panel.model
+    inserted: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    outputs = [
+        new_output(store, tmp_path, f"a harbour at dawn {number}", f"burst{number}.png")
+        for number in range(20)
+    ]
+
+    for output in outputs:
+        model.add_output(output)
+    qtbot.waitUntil(lambda: model.rowCount() == len(ALL_NAMES) + 20, timeout=WAIT_MS)
+
+    # The first image shows at once and the other 19 in one insertion, newest first.
+    assert inserted == [(0, 0), (0, 18)]
+    assert names(panel)[:20] == [f"burst{number}.png" for number in reversed(range(20))]
+
+
 def test_new_output_checked_against_search(
     panel: GalleryPanel, store: Store, tmp_path: Path, qtbot: QtBot
 ) -> None:
@@ -630,6 +656,149 @@ def test_new_output_checked_against_search(
     assert names(panel) == ["harbour.png"]
 
 
+def test_removed_job_record_not_restored(
+    panel: GalleryPanel, store: Store, tmp_path: Path, qtbot: QtBot, trash_home: Path
+) -> None:
+    output = new_output(store, tmp_path, "a harbour at dawn", "job1.png")
+    panel.model.add_output(output)
+    select(panel, ["job1.png"])
+    answer_trash(panel, "Remove records")
+
+    # What the app runs at start, then the gallery's search.
+    indexed_at_start = index_unindexed_outputs(store)
+    panel.model.search()
+    wait_search(qtbot, panel)
+
+    assert (trash_home / "job1.png").is_file()
+    assert indexed_at_start == 0
+    assert store.gallery.get_by_path(output.local_path) is None
+    assert names(panel) == ALL_NAMES
+    assert [item.id for item in store.outputs(output.job_id)] == [output.id]
+
+
+def test_kept_job_record_survives_restart(
+    panel: GalleryPanel, store: Store, tmp_path: Path, qtbot: QtBot, trash_home: Path
+) -> None:
+    output = new_output(store, tmp_path, "a harbour at dawn", "job1.png")
+    panel.model.add_output(output)
+    select(panel, ["job1.png"])
+    answer_trash(panel, "Keep records")
+
+    indexed_at_start = index_unindexed_outputs(store)
+    panel.search.set_text("is:missing")
+    wait_search(qtbot, panel)
+    record_after = store.gallery.get_by_path(output.local_path)
+
+    assert (trash_home / "job1.png").is_file()
+    assert indexed_at_start == 0
+    assert record_after is not None
+    assert record_after.status is ImageStatus.MISSING
+    assert record_after.output_id == output.id
+    assert names(panel) == ["job1.png"]
+
+
+# Images arrive this far apart, faster than the filter lists may be recounted.
+ARRIVAL_GAP_MS = REFRESH_DELAY_MS // 4
+ARRIVALS = 12
+
+
+def shown_facets(panel: GalleryPanel) -> list[list[str]]:
+    """Return the entries of the batch, connection and day lists, without "All …"."""
+    filters = panel.filters
+    return [
+        item_texts(widget)[1:] for widget in (filters.batches, filters.connections, filters.days)
+    ]
+
+
+def indexed_facets(store: Store, query: ImageQuery) -> list[list[str]]:
+    """Return the entries the batch, connection and day lists show for ``query``."""
+    facets = store.gallery.facets(query)
+    return [
+        [f"#{batch.batch_id} {batch.name}  ({batch.count})" for batch in facets.batches],
+        [f"{name}  ({count})" for name, count in facets.connections],
+        [f"{day}  ({count})" for day, count in facets.days],
+    ]
+
+
+def add_outputs_one_by_one(
+    panel: GalleryPanel, store: Store, tmp_path: Path, qtbot: QtBot
+) -> list[int]:
+    """Add ARRIVALS job images ARRIVAL_GAP_MS apart, as a running batch saves them. Return
+    how many images had arrived at each recount of the filter lists."""
+    qtbot.waitUntil(lambda: panel.filters.batches.count() == 3, timeout=WAIT_MS)
+    arrived = 0
+    recounts: list[int] = []
+    panel.model.facetsCounted.connect(lambda _counts: recounts.append(arrived))
+    for number in range(ARRIVALS):
+        output = new_output(store, tmp_path, f"a harbour, take {number}", f"take{number}.png")
+        panel.model.add_output(output)
+        arrived += 1
+        qtbot.wait(ARRIVAL_GAP_MS)
+    return recounts
+
+
+def test_facet_counts_match_index_after_last_image(
+    panel: GalleryPanel, store: Store, tmp_path: Path, qtbot: QtBot
+) -> None:
+    recounts = add_outputs_one_by_one(panel, store, tmp_path, qtbot)
+    qtbot.waitUntil(lambda: ARRIVALS in recounts, timeout=WAIT_MS)
+
+    assert panel.model.rowCount() == len(ALL_NAMES) + ARRIVALS
+    assert shown_facets(panel) == indexed_facets(store, ImageQuery())
+    # 3 images of the library and the 12 new ones.
+    assert "cloud  (15)" in shown_facets(panel)[1]
+    # Recounted in bursts, not once per image.
+    assert len(recounts) <= ARRIVALS // 2
+
+
+def test_facet_counts_refresh_while_images_arrive(
+    panel: GalleryPanel, store: Store, tmp_path: Path, qtbot: QtBot
+) -> None:
+    recounts = add_outputs_one_by_one(panel, store, tmp_path, qtbot)
+    during = [arrived for arrived in recounts if arrived < ARRIVALS]
+
+    # The images take 3 s to arrive, and the lists are recounted about once a second.
+    assert len(during) >= 2
+    assert len(recounts) <= ARRIVALS // 2
+
+
+def test_worker_merges_waiting_facet_counts(
+    store: Store, library: dict[str, int], qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    studio = parse_query("connection:studio")
+    release = threading.Event()
+    counted_queries: list[ImageQuery] = []
+    count_facets = Gallery.facets
+
+    def held_facets(gallery: Gallery, query: ImageQuery) -> Facets:
+        # Counting waits until every request is made, as a slow count on a large index would.
+        counted_queries.append(query)
+        release.wait(WAIT_MS / 1000)
+        return count_facets(gallery, query)
+
+    monkeypatch.setattr(Gallery, "facets", held_facets)
+    worker = SearchWorker(store.path)
+    received: list[FacetCounts] = []
+    worker.facetsCounted.connect(received.append)
+    everything = {kind: ImageQuery() for kind in FacetKind}
+    try:
+        worker.search(1, ImageQuery(), everything)
+        for _request in range(30):
+            worker.count_facets(1, everything)
+        worker.count_facets(1, {kind: studio for kind in FacetKind})
+        release.set()
+        qtbot.waitUntil(lambda: len(received) >= 2, timeout=WAIT_MS)
+        qtbot.wait(200)
+    finally:
+        worker.close()
+
+    # The search's own count, then one count for the 31 requests, with the last one's query.
+    assert counted_queries == [ImageQuery(), studio]
+    assert len(received) == 2
+    assert received[1].connections == [("studio", 3)]
+    assert sum(batch.count for batch in received[1].batches) == 3
+
+
 def test_rerun_and_compare_emit_outputs(
     panel: GalleryPanel, store: Store, tmp_path: Path, qtbot: QtBot
 ) -> None:
@@ -637,6 +806,7 @@ def test_rerun_and_compare_emit_outputs(
     second = new_output(store, tmp_path, "a harbour at dusk", "job2.png")
     panel.model.add_output(first)
     panel.model.add_output(second)
+    qtbot.waitUntil(lambda: "job2.png" in names(panel), timeout=WAIT_MS)
     reruns: list[tuple[Output, RerunAction]] = []
     compares: list[list[Output]] = []
     opened: list[Output] = []

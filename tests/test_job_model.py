@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
 from cmfy_desk.store import Batch, Job, JobStatus, Output, Store
 from cmfy_desk.ui.job_model import (
+    FINISHED_PAGE,
     JOB_IDS_MIME_TYPE,
     JOB_ROLE,
     PROGRESS_ROLE,
@@ -494,3 +496,81 @@ def test_drag_data_from_elsewhere_ignored(store: Store) -> None:
     assert model.dragged_job_ids(foreign) is None
     assert model.dragged_job_ids(broken) is None
     assert model.dragged_job_ids(text) is None
+
+
+def finish_at(store: Store, job_ids: list[int], times: list[float | None]) -> None:
+    """Mark jobs succeeded with the given finish times (None: no finish time recorded)."""
+    store.connection.executemany(
+        "UPDATE jobs SET status = ?, finished_at = ? WHERE id = ?",
+        [
+            (JobStatus.SUCCEEDED.value, moment, job_id)
+            for job_id, moment in zip(job_ids, times, strict=True)
+        ],
+    )
+
+
+def test_table_reads_finished_jobs_page_by_page(store: Store) -> None:
+    old = add_batch(store, FINISHED_PAGE + 60, name="old")
+    # Ties in the finish time and jobs without one must neither repeat nor go missing.
+    finish_at(store, old, [1000.0 + index // 3 for index in range(len(old) - 5)] + [None] * 5)
+    running = add_batch(store, 3, name="running")
+    finish_at(store, running[:1], [10.0])
+    model = JobTableModel()
+    pages: list[int] = []
+
+    model.load(store)
+    pages.append(model.rowCount())
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+        pages.append(model.rowCount())
+
+    everything = sorted(store.jobs(), key=queue_sort_key)
+    # The running batch is whole from the start, its finished job included.
+    assert pages[0] == FINISHED_PAGE + len(running)
+    assert pages == [FINISHED_PAGE + 3, len(old) + 3]
+    assert [job.id for job in model.jobs()] == [job.id for job in everything]
+
+
+def test_view_fetches_finished_jobs_at_end_of_scroll(store: Store, qtbot: QtBot) -> None:
+    ids = add_batch(store, FINISHED_PAGE * 2 + 10)
+    finish_at(store, ids, [1000.0 + index for index in range(len(ids))])
+    model = JobTableModel()
+    model.load(store)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(800, 400)
+    view.show()
+    first = model.rowCount()
+
+    for _ in range(4):
+        view.scrollToBottom()
+        qtbot.wait(20)
+
+    assert first == FINISHED_PAGE
+    assert model.rowCount() == len(ids)
+    assert not model.canFetchMore(QModelIndex())
+
+
+def test_load_without_store_empties_table(store: Store) -> None:
+    add_batch(store, 2)
+    model = JobTableModel(store.jobs())
+
+    model.load(None)
+
+    assert model.rowCount() == 0
+    assert not model.canFetchMore(QModelIndex())
+
+
+def test_batch_queued_together_inserted_in_one_step(store: Store) -> None:
+    model = JobTableModel(store.jobs())
+    first = add_batch(store, 3, name="first")
+    model.add_jobs(store.jobs_of_batch(store.get_job(first[0]).batch_id))
+    inserted: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _parent, start, end: inserted.append((start, end)))
+
+    second = add_batch(store, 50, name="second")
+    model.add_jobs(store.jobs_of_batch(store.get_job(second[0]).batch_id))
+
+    assert inserted == [(3, 52)]
+    assert [job.id for job in model.jobs()] == first + second

@@ -43,12 +43,24 @@ from cmfy_desk.outputs.name_template import (
     unique_folder,
     values_for_job,
 )
-from cmfy_desk.planning import GRID_PARAMETER, PlannedBatch, plan_batch, seed_model_library
+from cmfy_desk.planning import (
+    GRID_PARAMETER,
+    PlannedBatch,
+    encode_graph,
+    plan_batch,
+    seed_model_library,
+)
 from cmfy_desk.sandbox import SandboxConfig, SandboxServer
-from cmfy_desk.scheduler import EngineEvent, JobChanged, OutputSaved, Scheduler, SchedulerOptions
+from cmfy_desk.scheduler import (
+    EngineEvent,
+    JobChanged,
+    JobsQueued,
+    OutputSaved,
+    Scheduler,
+    SchedulerOptions,
+)
 from cmfy_desk.scheduler.events import Notice, NoticeLevel
 from cmfy_desk.scheduler.failures import FailureCause, group_failures
-from cmfy_desk.scheduler.ordering import model_key
 from cmfy_desk.settings import Settings
 from cmfy_desk.store import (
     FINAL_STATUSES,
@@ -64,7 +76,6 @@ from cmfy_desk.workflows.batch import SeedMode
 from cmfy_desk.workflows.definitions import NodeDefinitions
 from cmfy_desk.workflows.expansion import BatchPlan
 from cmfy_desk.workflows.formats import LoadedWorkflow
-from cmfy_desk.workflows.graph import graph_hash, model_urls
 from cmfy_desk.workflows.preflight import PreflightReport, check_graph
 
 log = logging.getLogger(__name__)
@@ -604,7 +615,7 @@ class Engine:
         # applies to new batches only.
         root = self.output_root.absolute()
         folder = self._batch_folder(root, workflow.name, planned)
-        keys = [model_key(model_urls(graph)) for graph in planned.graphs]
+        encoded = planned.encoded or [encode_graph(graph) for graph in planned.graphs]
         batch, jobs = self.store.add_batch(
             name=folder.relative_to(root).as_posix(),
             workflow_name=workflow.name,
@@ -613,18 +624,18 @@ class Engine:
             seed_mode=str(plan.seed_mode),
             output_dir=str(folder),
             jobs=[
-                (graph, graph_hash(graph), spec.seed)
-                for graph, spec in zip(planned.graphs, planned.specs, strict=True)
+                (graph, each.prompt_hash, spec.seed)
+                for graph, each, spec in zip(planned.graphs, encoded, planned.specs, strict=True)
             ],
             parameters=planned.parameters,
-            model_keys=keys,
+            model_keys=[each.model_key for each in encoded],
+            prompt_texts=[each.prompt_json for each in encoded],
         )
         if self._batch_ids is not None:
             self._batch_ids.add(batch.id)
             for each in self.schedulers():
                 each.set_batch_ids(self._batch_ids)
-        for job in jobs:
-            self._dispatch(JobChanged(job))
+        self._dispatch(JobsQueued(tuple(jobs)))
         scheduler.wake()
         log.info("Queued batch %d: %d jobs of %s", batch.id, len(jobs), workflow.name)
         return batch, jobs

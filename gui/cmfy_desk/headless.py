@@ -35,10 +35,17 @@ from cmfy_desk.keystore import ApiKeyStore, validate_api_key
 from cmfy_desk.logs import setup_logging
 from cmfy_desk.paths import AppPaths, resolve_paths
 from cmfy_desk.planning import PlannedBatch, PlanningError
-from cmfy_desk.scheduler import EngineEvent, JobChanged, Notice, OutputSaved, SchedulerOptions
+from cmfy_desk.scheduler import (
+    EngineEvent,
+    JobChanged,
+    JobsQueued,
+    Notice,
+    OutputSaved,
+    SchedulerOptions,
+)
 from cmfy_desk.scheduler.queue_file import QueueFileError, read_queue_file, write_queue_file
 from cmfy_desk.settings import Settings
-from cmfy_desk.store import FINAL_STATUSES, JobStatus, Store, StoreError
+from cmfy_desk.store import FINAL_STATUSES, Job, JobStatus, Store, StoreError
 from cmfy_desk.workflow_commands import build_plan, load_definitions
 from cmfy_desk.workflows.definitions import NodeDefinitions
 from cmfy_desk.workflows.expansion import LARGE_BATCH, BatchPlan, estimate
@@ -71,17 +78,11 @@ class _Reporter:
     def __call__(self, event: EngineEvent | BridgeEvent) -> None:
         match event:
             case JobChanged(job=job):
-                if self._last_status.get(job.id) is not job.status:
-                    self._last_status[job.id] = job.status
-                    self._job_line(
-                        job.id,
-                        job.workflow_name,
-                        job.position,
-                        job.seed,
-                        job.status,
-                        job.error_message,
-                        job.remote_id,
-                    )
+                self._job_changed(job)
+                self.changed.set()
+            case JobsQueued(jobs=jobs):
+                for job in jobs:
+                    self._job_changed(job)
                 self.changed.set()
             case OutputSaved(output=output):
                 self.outputs += 1
@@ -112,6 +113,19 @@ class _Reporter:
                 else:
                     print(f"{level}: {message}", file=sys.stderr)
                 self.changed.set()
+
+    def _job_changed(self, job: Job) -> None:
+        if self._last_status.get(job.id) is not job.status:
+            self._last_status[job.id] = job.status
+            self._job_line(
+                job.id,
+                job.workflow_name,
+                job.position,
+                job.seed,
+                job.status,
+                job.error_message,
+                job.remote_id,
+            )
 
     def _job_line(
         self,

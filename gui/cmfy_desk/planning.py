@@ -17,12 +17,13 @@ from functools import cache
 from typing import Any
 
 from cmfy_desk.paths import resource_path
+from cmfy_desk.scheduler.ordering import model_key
 from cmfy_desk.store.model_library import ModelLibrary, TemplateModel
 from cmfy_desk.workflows.batch import JobSpec
 from cmfy_desk.workflows.definitions import NodeDefinitions
 from cmfy_desk.workflows.expansion import BatchPlan, check_uploads, grid_labels, plan_jobs
 from cmfy_desk.workflows.formats import LoadedWorkflow
-from cmfy_desk.workflows.graph import Graph
+from cmfy_desk.workflows.graph import Graph, graph_hash, model_urls
 from cmfy_desk.workflows.model_urls import canonical_form, model_inputs, parse_model_reference
 from cmfy_desk.workflows.parameters import apply_values
 from cmfy_desk.workflows.preflight import PreflightReport, check_graph, localize_for_cloud
@@ -49,6 +50,22 @@ class PlannedBatch:
     parameters: list[dict[str, Any]]
     report: PreflightReport
     replaced_models: dict[str, str] = field(default_factory=dict)
+    # What the queue stores for each graph, worked out here because planning runs off the UI
+    # thread and storing a batch does not: the prompt's JSON text, its hash and its model key.
+    # Empty when the batch was planned elsewhere; the queue then works them out itself.
+    encoded: list[EncodedGraph] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EncodedGraph:
+    prompt_json: str
+    prompt_hash: str
+    model_key: str
+
+
+def encode_graph(graph: Graph) -> EncodedGraph:
+    """Return the stored form of one job's graph."""
+    return EncodedGraph(json.dumps(graph), graph_hash(graph), model_key(model_urls(graph)))
 
 
 @cache
@@ -142,7 +159,8 @@ def plan_batch(
             }
         graphs.append(graph)
         parameters.append(values)
-    return PlannedBatch(specs, graphs, parameters, report, replaced)
+    encoded = [encode_graph(graph) for graph in graphs]
+    return PlannedBatch(specs, graphs, parameters, report, replaced, encoded)
 
 
 def _model_names(graph: Graph) -> list[str]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import logging
+import ssl
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -172,13 +174,22 @@ async def _post_probe(
     host = urlsplit(url).hostname or ""
     # Proxy variables must not route a loopback request elsewhere; a public tunnel URL may need
     # the user's proxy, like any other request of the app.
+    trust_env = not _is_loopback(host)
     async with httpx.AsyncClient(
         timeout=timeout,
         follow_redirects=False,
-        trust_env=not _is_loopback(host),
+        trust_env=trust_env,
+        verify=_ssl_context(trust_env),
         transport=transport,
     ) as client:
         return await client.post(url, json={"probe": True})
+
+
+@functools.cache
+def _ssl_context(trust_env: bool) -> ssl.SSLContext:
+    # Loading the certificate store takes about 20 ms, too long to repeat on the UI thread at
+    # every check, so the checks share one context.
+    return httpx.create_ssl_context(trust_env=trust_env)
 
 
 def _result_after_timeout(

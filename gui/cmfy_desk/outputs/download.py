@@ -69,7 +69,10 @@ class Downloader:
                     raise DownloadError(
                         f"Downloading {url} failed with HTTP {response.status_code}.", url
                     )
-                with partial.open("wb") as file:
+                # Creating a file can wait on the disk for tens of milliseconds while other
+                # files are written, so it happens off the event loop's thread.
+                file = await asyncio.to_thread(partial.open, "wb")
+                with file:
                     async for chunk in response.aiter_bytes(CHUNK_BYTES):
                         file.write(chunk)
                         digest.update(chunk)

@@ -16,6 +16,14 @@ class JobChanged:
 
 
 @dataclass(frozen=True)
+class JobsQueued:
+    """New jobs entered the queue together, such as a batch; ``jobs`` are their rows. One
+    event for a whole batch, because a batch may have thousands of jobs."""
+
+    jobs: tuple[Job, ...]
+
+
+@dataclass(frozen=True)
 class OutputSaved:
     """An output file of a job is complete on disk and recorded in the database."""
 
@@ -37,4 +45,4 @@ class Notice:
     job_id: int | None = None
 
 
-EngineEvent = JobChanged | OutputSaved | Notice
+EngineEvent = JobChanged | JobsQueued | OutputSaved | Notice

@@ -135,12 +135,14 @@ class Store:
         parameters: Sequence[dict[str, Any]] | None = None,
         model_keys: Sequence[str] | None = None,
         priority: int = 0,
+        prompt_texts: Sequence[str] | None = None,
     ) -> tuple[Batch, list[Job]]:
         """Insert a batch and its jobs (prompt, prompt hash, seed) as QUEUED, in one transaction.
 
         ``parameters``, one mapping per job, records the values that made each job;
-        ``model_keys`` names each job's set of model URLs for cache-aware ordering. New jobs
-        go to the end of the queue.
+        ``model_keys`` names each job's set of model URLs for cache-aware ordering;
+        ``prompt_texts``, when given, is each prompt already encoded as JSON. New jobs go to
+        the end of the queue. The returned jobs hold the given prompt and parameter objects.
         """
         now = time.time()
         with self._transaction():
@@ -162,35 +164,53 @@ class Store:
             )
             batch_id = int(cursor.lastrowid or 0)
             order = self._db.execute("SELECT COALESCE(MAX(queue_order), 0) FROM jobs").fetchone()[0]
-            for position, (prompt, prompt_hash, seed) in enumerate(jobs):
-                job_parameters = parameters[position] if parameters else {}
-                model_key = model_keys[position] if model_keys else ""
-                cursor = self._db.execute(
-                    "INSERT INTO jobs (batch_id, position, connection, workflow_name,"
-                    " prompt_json, prompt_hash, seed, status, idempotency_key, created_at,"
-                    " updated_at, parameters_json, model_key, priority, queue_order)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self._db.executemany(
+                "INSERT INTO jobs (batch_id, position, connection, workflow_name,"
+                " prompt_json, prompt_hash, seed, status, idempotency_key, created_at,"
+                " updated_at, parameters_json, model_key, priority, queue_order)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
                     (
                         batch_id,
                         position,
                         connection,
                         workflow_name,
-                        json.dumps(prompt),
+                        prompt_texts[position] if prompt_texts else json.dumps(prompt),
                         prompt_hash,
                         seed,
                         JobStatus.QUEUED.value,
                         new_idempotency_key(),
                         now,
                         now,
-                        json.dumps(job_parameters),
-                        model_key,
+                        json.dumps(parameters[position] if parameters else {}),
+                        model_keys[position] if model_keys else "",
                         priority,
                         order + position + 1,
-                    ),
-                )
-                self._add_event(int(cursor.lastrowid or 0), JobStatus.QUEUED, None, now)
+                    )
+                    for position, (prompt, prompt_hash, seed) in enumerate(jobs)
+                ],
+            )
+            self._db.execute(
+                "INSERT INTO job_events (job_id, at, status, detail)"
+                " SELECT id, ?, ?, NULL FROM jobs WHERE batch_id = ? ORDER BY position",
+                (now, JobStatus.QUEUED.value, batch_id),
+            )
         batch = self.get_batch(batch_id)
-        return batch, self.jobs_of_batch(batch_id)
+        # The rows are read back for the values the database set (ids, defaults), but the
+        # prompts and parameters are the objects given, not decoded again from their JSON.
+        columns = ", ".join(self._job_columns_without_json())
+        rows = self._db.execute(
+            f"SELECT {columns} FROM jobs WHERE batch_id = ? ORDER BY position", (batch_id,)
+        ).fetchall()
+        created = [
+            _job_from_row(
+                row,
+                prompt=jobs[position][0],
+                parameters=parameters[position] if parameters else {},
+            )
+            for position, row in enumerate(rows)
+        ]
+        return batch, created
 
     def get_batch(self, batch_id: int) -> Batch:
         row = self._db.execute("SELECT * FROM batches WHERE id = ?", (batch_id,)).fetchone()
@@ -230,6 +250,41 @@ class Store:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._db.execute(
             f"SELECT * FROM jobs {where} ORDER BY batch_id, position", values
+        ).fetchall()
+        return [_job_from_row(row) for row in rows]
+
+    def jobs_of_open_batches(self) -> list[Job]:
+        """Return every job of the batches that have a job not in a final state."""
+        finals = [status.value for status in FINAL_STATUSES]
+        rows = self._db.execute(
+            "SELECT * FROM jobs WHERE batch_id IN (SELECT DISTINCT batch_id FROM jobs"
+            f" WHERE status NOT IN ({','.join('?' * len(finals))}))"
+            " ORDER BY batch_id, position",
+            finals,
+        ).fetchall()
+        return [_job_from_row(row) for row in rows]
+
+    def finished_jobs(self, limit: int, after: Job | None = None) -> list[Job]:
+        """Return up to ``limit`` jobs in a final state, the most recently finished first.
+
+        Jobs with equal finish times come by id, highest first, and jobs without a finish time
+        come last. ``after`` continues from that job, so the finished jobs can be read page by
+        page."""
+        finals = [status.value for status in FINAL_STATUSES]
+        clauses = [f"status IN ({','.join('?' * len(finals))})"]
+        values: list[Any] = list(finals)
+        if after is not None and after.finished_at is None:
+            clauses.append("finished_at IS NULL AND id < ?")
+            values.append(after.id)
+        elif after is not None:
+            clauses.append(
+                "(finished_at < ? OR (finished_at = ? AND id < ?) OR finished_at IS NULL)"
+            )
+            values.extend([after.finished_at, after.finished_at, after.id])
+        rows = self._db.execute(
+            f"SELECT * FROM jobs WHERE {' AND '.join(clauses)}"
+            " ORDER BY finished_at IS NULL, finished_at DESC, id DESC LIMIT ?",
+            [*values, limit],
         ).fetchall()
         return [_job_from_row(row) for row in rows]
 
@@ -275,6 +330,13 @@ class Store:
             (batch_id, *finals),
         ).fetchone()
         return int(row[0])
+
+    def status_counts(self, batch_id: int) -> dict[JobStatus, int]:
+        """Return how many jobs of a batch are in each status (statuses without jobs left out)."""
+        rows = self._db.execute(
+            "SELECT status, COUNT(*) FROM jobs WHERE batch_id = ? GROUP BY status", (batch_id,)
+        ).fetchall()
+        return {JobStatus(row[0]): int(row[1]) for row in rows}
 
     def count_jobs(self, status: JobStatus, connection: str | None = None) -> int:
         if connection is None:
@@ -478,6 +540,14 @@ class Store:
 
     # Helpers ----------------------------------------------------------------------------
 
+    @functools.cache  # noqa: B019 - one entry per store, which lives as long as the app
+    def _job_columns_without_json(self) -> tuple[str, ...]:
+        """Return the jobs table's columns but its two JSON columns, the costly ones to read."""
+        rows = self._db.execute("PRAGMA table_info(jobs)").fetchall()
+        return tuple(
+            str(row[1]) for row in rows if row[1] not in ("prompt_json", "parameters_json")
+        )
+
     def _update(self, job_id: int, fields: dict[str, Any], now: float) -> None:
         assignments = ", ".join(f"{name} = ?" for name in fields)
         self._db.execute(
@@ -517,11 +587,20 @@ def _batch_from_row(row: sqlite3.Row) -> Batch:
     return Batch(**values)
 
 
-def _job_from_row(row: sqlite3.Row) -> Job:
+def _job_from_row(
+    row: sqlite3.Row,
+    *,
+    prompt: dict[str, Any] | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> Job:
+    """Return the Job of a row; ``prompt`` and ``parameters``, when given, stand for the
+    decoded JSON columns."""
     values = dict(row)
-    values["prompt"] = json.loads(values.pop("prompt_json"))
+    prompt_json = values.pop("prompt_json", None)
+    parameters_json = values.pop("parameters_json", None)
+    values["prompt"] = json.loads(prompt_json) if prompt is None else prompt
     values["status"] = JobStatus(values["status"])
-    values["parameters"] = json.loads(values.pop("parameters_json"))
+    values["parameters"] = json.loads(parameters_json) if parameters is None else parameters
     return Job(**values)
 
 

@@ -6,13 +6,14 @@ from PySide6.QtCore import QObject, Signal
 
 from cmfy_desk.app import Engine
 from cmfy_desk.bridge.events import BridgeChanged, BridgeEvent, JobPreview, JobProgress
-from cmfy_desk.scheduler import EngineEvent, JobChanged, Notice, OutputSaved
+from cmfy_desk.scheduler import EngineEvent, JobChanged, JobsQueued, Notice, OutputSaved
 
 
 class EngineSignals(QObject):
     """Subscribes to an engine and re-emits its events as Qt signals.
 
-    ``jobChanged(Job)`` carries a job's new row, ``outputSaved(Output)`` an output file that is
+    ``jobChanged(Job)`` carries a job's new row, ``jobsQueued(list[Job])`` the rows of jobs
+    that entered the queue together (a batch), ``outputSaved(Output)`` an output file that is
     complete on disk, and ``notice(Notice)`` a message a person must read. From the bridge,
     ``jobProgress(JobProgress)`` carries the current node and step of a running job,
     ``jobPreview(JobPreview)`` a preview image of a running job, and
@@ -23,6 +24,7 @@ class EngineSignals(QObject):
     """
 
     jobChanged = Signal(object)
+    jobsQueued = Signal(object)
     outputSaved = Signal(object)
     notice = Signal(object)
     jobProgress = Signal(object)
@@ -45,6 +47,8 @@ class EngineSignals(QObject):
         match event:
             case JobChanged(job=job):
                 self.jobChanged.emit(job)
+            case JobsQueued(jobs=jobs):
+                self.jobsQueued.emit(list(jobs))
             case OutputSaved(output=output):
                 self.outputSaved.emit(output)
             case Notice():

@@ -87,6 +87,12 @@ THUMBNAIL_THREADS = 2
 _TOP_ROWS = 64
 # A refresh waits this long, in milliseconds, so that a burst of changes costs one search.
 REFRESH_DELAY_MS = 1000
+# New images reach the grid at most once per interval, in milliseconds. Each insertion lays
+# out and repaints the grid, so a batch that finishes many jobs at once costs one layout per
+# interval instead of one per image.
+INSERT_INTERVAL_MS = 150
+# Captions kept at most; far more than a screen shows.
+CAPTION_CACHE_LIMIT = 4096
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -193,6 +199,8 @@ class GalleryModel(QAbstractListModel):
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._failed: OrderedDict[str, str] = OrderedDict()
         self._pending: dict[str, tuple[int, int, int]] = {}
+        # Each caption with the record it was made from; a changed record is a new object.
+        self._captions: dict[int, tuple[ImageRecord, str]] = {}
         self.pages_fetched = 0
         self._placeholder = _tile(QColor("#d0d0d0"), broken=False)
         self._broken = _tile(QColor("#ef9a9a"), broken=True)
@@ -204,6 +212,13 @@ class GalleryModel(QAbstractListModel):
         self._facet_timer.setSingleShot(True)
         self._facet_timer.setInterval(REFRESH_DELAY_MS)
         self._facet_timer.timeout.connect(self._count_facets)
+        # New images wait here while the insert timer runs, so that many images arriving
+        # together reach the view as one insertion (see INSERT_INTERVAL_MS).
+        self._incoming: list[ImageRecord] = []
+        self._insert_timer = QTimer(self)
+        self._insert_timer.setSingleShot(True)
+        self._insert_timer.setInterval(INSERT_INTERVAL_MS)
+        self._insert_timer.timeout.connect(self._flush_incoming)
         thumbnails.loaded.connect(self._on_thumbnail)
 
     # Store and search ---------------------------------------------------------------------
@@ -228,6 +243,8 @@ class GalleryModel(QAbstractListModel):
         self._records.clear()
         self._pending.clear()
         self._arrived.clear()
+        self._incoming.clear()
+        self._insert_timer.stop()
         self._layout_version += 1
         self.endResetModel()
         if store is not None:
@@ -274,6 +291,7 @@ class GalleryModel(QAbstractListModel):
         """Stop the search thread and the thumbnail threads."""
         self._refresh_timer.stop()
         self._facet_timer.stop()
+        self._insert_timer.stop()
         if self._worker is not None:
             self._worker.close()
             self._worker = None
@@ -328,13 +346,27 @@ class GalleryModel(QAbstractListModel):
             self._forget_thumbnail(record.path)
             index = self.index(row, 0)
             self.dataChanged.emit(index, index, [])
-        elif self._searching:
-            self._arrived.append(record)
-        else:
-            self._check_new([record])
-        if row is None:
-            # A new image changes the counts of the filter lists.
+            return
+        self._incoming.append(record)
+        if not self._insert_timer.isActive():
+            # The first image after a quiet spell shows at once; the ones that follow within
+            # the interval wait for the timer.
+            self._flush_incoming()
+            self._insert_timer.start()
+        if not self._facet_timer.isActive():
+            # A new image changes the counts of the filter lists. The running timer is not
+            # restarted, so a steady stream of images gets a recount every REFRESH_DELAY_MS.
             self._facet_timer.start()
+
+    def _flush_incoming(self) -> None:
+        incoming, self._incoming = self._incoming, []
+        if not incoming:
+            return
+        unique = list({record.id: record for record in incoming}.values())
+        if self._searching:
+            self._arrived.extend(unique)
+        else:
+            self._check_new([record for record in unique if self.row_of(record.id) is None])
 
     def _check_new(self, records: list[ImageRecord]) -> None:
         if not records:
@@ -404,6 +436,8 @@ class GalleryModel(QAbstractListModel):
             self._layout_version += 1
             self.endRemoveRows()
         self.searchFinished.emit(len(self._ids))
+        # The filter lists count the images that are left.
+        self._facet_timer.start()
 
     def shows_missing(self) -> bool:
         """Return whether the query shows images whose file is missing."""
@@ -510,19 +544,26 @@ class GalleryModel(QAbstractListModel):
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+        row = index.row()
+        if role not in _ROLES or not 0 <= row < len(self._ids):
             return None
-        if role not in _ROLES:
-            return None
-        record = self.record_at(index.row())
+        record = self.record_at(row)
         if record is None:
             if role == Qt.ItemDataRole.DisplayRole:
                 return self.tr("Removed from the gallery")
             return self._broken if role == Qt.ItemDataRole.DecorationRole else None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._caption(record)
+            # Every repaint reads the caption of every item in view.
+            cached = self._captions.get(record.id)
+            if cached is not None and cached[0] is record:
+                return cached[1]
+            if len(self._captions) >= CAPTION_CACHE_LIMIT:
+                self._captions.clear()
+            caption = self._caption(record)
+            self._captions[record.id] = (record, caption)
+            return caption
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._decoration(record, index.row())
+            return self._decoration(record, row)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(record)
         return record

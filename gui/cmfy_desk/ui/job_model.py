@@ -20,10 +20,18 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QGuiApplication,
+    QIcon,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 
 from cmfy_desk.bridge.events import JobProgress
-from cmfy_desk.store import Batch, Job, JobStatus
+from cmfy_desk.store import Batch, Job, JobStatus, Store
 from cmfy_desk.ui.model_sets import ModelSet
 from cmfy_desk.workflows.graph import model_urls
 
@@ -84,6 +92,12 @@ PROGRESS_ROLES = [
 ]
 
 SortKey = tuple[int, float, float, int]
+
+# Finished jobs of closed batches are read this many at a time, as the table scrolls to them,
+# so that a long history costs nothing until someone looks at it.
+FINISHED_PAGE = 200
+
+_RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 def queue_sort_key(job: Job) -> SortKey:
@@ -229,6 +243,10 @@ class JobTableModel(QAbstractTableModel):
     ``find_batch(batch_id)`` returns a batch for the Batch column (its name, and whether it is
     paused), or None when it is unknown. Batches are cached per id until ``refresh_batches()``
     or ``reload()``.
+
+    ``load(store)`` shows every job of the batches still running and the FINISHED_PAGE most
+    recently finished other jobs; the view fetches older ones page by page as it scrolls to
+    the end (``canFetchMore``/``fetchMore``). ``reload(jobs)`` shows exactly ``jobs``.
     """
 
     def __init__(
@@ -251,18 +269,41 @@ class JobTableModel(QAbstractTableModel):
         self._model_sets: dict[str, ModelSet] = {}
         # The latest JobProgress of each job in LIVE_STATUSES that reported one.
         self._progress: dict[int, JobProgress] = {}
+        # The texts of each job's cells, by job id, made at the first paint after a change,
+        # so that a repaint does not build them again for every cell.
+        self._texts: dict[int, tuple[str, ...]] = {}
+        self._header_texts: list[str] = []
+        # Where older finished jobs come from, while there are more to read.
+        self._finished_source: Store | None = None
+        self._finished_cursor: Job | None = None
         self._drag_token = f"{os.getpid()}:{id(self)}"
         if jobs:
             self._set_jobs(jobs)
 
     # Changes --------------------------------------------------------------------------------
 
+    def load(self, store: Store | None) -> None:
+        """Replace every row with the jobs of ``store`` that the table shows first: all jobs of
+        unfinished batches and the most recently finished others (see FINISHED_PAGE)."""
+        if store is None:
+            self.reload([])
+            return
+        finished = store.finished_jobs(FINISHED_PAGE)
+        jobs = {job.id: job for job in finished}
+        jobs.update((job.id, job) for job in store.jobs_of_open_batches())
+        self.reload(list(jobs.values()))
+        if len(finished) == FINISHED_PAGE:
+            self._finished_source = store
+            self._finished_cursor = finished[-1]
+
     def reload(self, jobs: list[Job]) -> None:
         """Replace every row, as when the window connects to another engine."""
+        self._finished_source = None
         self.beginResetModel()
         self._set_jobs(jobs)
         self._batches.clear()
         self._progress.clear()
+        self._texts.clear()
         self.endResetModel()
 
     def update_job(self, job: Job) -> None:
@@ -276,10 +317,34 @@ class JobTableModel(QAbstractTableModel):
         if key != self._keys[row]:
             row = self._move(row, key)
         self._jobs[row] = job
+        self._texts.pop(job.id, None)
         self._track_finish(job)
         if job.status not in LIVE_STATUSES:
             self._progress.pop(job.id, None)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1), [])
+
+    def add_jobs(self, jobs: Sequence[Job]) -> None:
+        """Apply the rows of jobs that entered the queue together. New jobs that all belong
+        between the same two rows, as a batch's do, are inserted in one step."""
+        new = sorted((job for job in jobs if job.id not in self._rows), key=queue_sort_key)
+        for job in jobs:
+            if job.id in self._rows:
+                self.update_job(job)
+        if not new:
+            return
+        keys = [queue_sort_key(job) for job in new]
+        row = bisect.bisect_left(self._keys, keys[0])
+        if bisect.bisect_left(self._keys, keys[-1]) != row:
+            for job, key in zip(new, keys, strict=True):
+                self._insert(job, key)
+            return
+        self.beginInsertRows(QModelIndex(), row, row + len(new) - 1)
+        self._jobs[row:row] = new
+        self._keys[row:row] = keys
+        self._index_rows(row, len(self._jobs) - 1)
+        for job in new:
+            self._track_finish(job)
+        self.endInsertRows()
 
     def update_progress(self, progress: JobProgress) -> None:
         """Show the live progress of a job, repainting its Progress cell only. Events for jobs
@@ -289,6 +354,7 @@ class JobTableModel(QAbstractTableModel):
         if row is None or self._jobs[row].status not in LIVE_STATUSES:
             return
         self._progress[progress.job_id] = progress
+        self._texts.pop(progress.job_id, None)
         cell = self.index(row, Column.PROGRESS)
         self.dataChanged.emit(cell, cell, PROGRESS_ROLES)
 
@@ -296,6 +362,7 @@ class JobTableModel(QAbstractTableModel):
         """Forget the cached batches and repaint every row, as after a batch was paused or
         resumed: the engine announces no job change for those."""
         self._batches.clear()
+        self._texts.clear()
         if self._jobs:
             self.dataChanged.emit(
                 self.index(0, 0), self.index(len(self._jobs) - 1, len(Column) - 1), []
@@ -404,6 +471,23 @@ class JobTableModel(QAbstractTableModel):
 
     # Dragging rows ----------------------------------------------------------------------------
 
+    # Paging ---------------------------------------------------------------------------------
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        return not parent.isValid() and self._finished_source is not None
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+        """Read the next FINISHED_PAGE finished jobs, older than every row, to the end."""
+        store = self._finished_source
+        if parent.isValid() or store is None:
+            return
+        page = store.finished_jobs(FINISHED_PAGE, self._finished_cursor)
+        if len(page) < FINISHED_PAGE:
+            self._finished_source = None
+        if page:
+            self._finished_cursor = page[-1]
+            self.add_jobs([job for job in page if job.id not in self._rows])
+
     def mimeTypes(self) -> list[str]:
         return [JOB_IDS_MIME_TYPE]
 
@@ -485,7 +569,10 @@ class JobTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return _header_text(Column(section))
+            # The header is painted with every scroll, so its texts are made once.
+            if not self._header_texts:
+                self._header_texts = [_header_text(column) for column in Column]
+            return self._header_texts[section]
         if role == Qt.ItemDataRole.ToolTipRole:
             return _header_tooltip(Column(section))
         return None
@@ -493,40 +580,47 @@ class JobTableModel(QAbstractTableModel):
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if not index.isValid() or index.parent().isValid():
+        # Called for several roles of every cell at every repaint, so it avoids building
+        # index objects, enums and texts.
+        row = index.row()
+        column = index.column()
+        if not (0 <= row < len(self._jobs) and 0 <= column < len(Column)):
             return None
-        if not (0 <= index.row() < len(self._jobs) and 0 <= index.column() < len(Column)):
+        job = self._jobs[row]
+        if role == Qt.ItemDataRole.DisplayRole:
+            texts = self._texts.get(job.id)
+            if texts is None:
+                if job.batch_id not in self._batches:
+                    text = self._display(job, _COLUMNS[column])
+                    if job.batch_id not in self._batches:
+                        # The batch is asked for again at the next paint; nothing is kept.
+                        return text
+                texts = tuple(self._display(job, each) for each in Column)
+                self._texts[job.id] = texts
+            return texts[column]
+        if role == Qt.ItemDataRole.DecorationRole:
+            if column == Column.STATUS:
+                return self._status_icon(job.status)
+            if column == Column.MODELS:
+                return self._model_set(job).icon
             return None
-        job = self._jobs[index.row()]
-        column = Column(index.column())
-        match role:
-            case Qt.ItemDataRole.DisplayRole:
-                return self._display(job, column)
-            case Qt.ItemDataRole.ToolTipRole:
-                if column is Column.MODELS:
-                    return self._models_tooltip(job)
-                progress = self._progress.get(job.id)
-                if column is Column.PROGRESS and progress is not None:
-                    return progress_summary(progress)
-                return self._tooltip(job)
-            case Qt.ItemDataRole.DecorationRole:
-                if column is Column.STATUS:
-                    return self._status_icon(job.status)
-                if column is Column.MODELS:
-                    return self._model_set(job).icon
-                return None
-            case Qt.ItemDataRole.TextAlignmentRole:
-                if column in (Column.SEED, Column.PRIORITY, Column.QUEUE_POSITION):
-                    return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                return None
-            case Qt.ItemDataRole.FontRole:
-                return self._font(job, column)
-            case Qt.ItemDataRole.ForegroundRole:
-                if self._waits_for_batch(job):
-                    return QGuiApplication.palette().brush(
-                        QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text
-                    )
-                return None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT_ALIGNED if column in _RIGHT_ALIGNED_COLUMNS else None
+        if role == Qt.ItemDataRole.FontRole:
+            return self._font(job, _COLUMNS[column])
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if self._waits_for_batch(job):
+                return QGuiApplication.palette().brush(
+                    QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text
+                )
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == Column.MODELS:
+                return self._models_tooltip(job)
+            progress = self._progress.get(job.id)
+            if column == Column.PROGRESS and progress is not None:
+                return progress_summary(progress)
+            return self._tooltip(job)
         if role == PROGRESS_ROLE:
             progress = self._progress.get(job.id)
             if progress is not None:
@@ -636,6 +730,10 @@ class JobTableModel(QAbstractTableModel):
             icon = _dot_icon(QColor(STATUS_COLORS[status]))
             self._icons[status] = icon
         return icon
+
+
+_COLUMNS = tuple(Column)
+_RIGHT_ALIGNED_COLUMNS = frozenset({Column.SEED, Column.PRIORITY, Column.QUEUE_POSITION})
 
 
 def _dot_icon(color: QColor, size: int = 12) -> QIcon:

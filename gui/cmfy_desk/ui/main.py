@@ -258,6 +258,7 @@ async def _main(options: argparse.Namespace, paths: AppPaths, instance: Instance
         tray = install_tray(window)
         window.closed.connect(closed.set)
         window.show()
+        collector.freeze()
         initial_files = [*options.workflows, *early_files]
         if initial_files:
             window.add_workflow_files(initial_files)

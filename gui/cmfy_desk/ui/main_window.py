@@ -67,7 +67,7 @@ from cmfy_desk.ui.notices import NoticePanel
 from cmfy_desk.ui.notifications import (
     NotificationPreferences,
     Notifier,
-    batch_outcome_text,
+    batch_outcome_from_counts,
 )
 from cmfy_desk.ui.queue_actions import QueueActions
 from cmfy_desk.ui.queue_area import QueueArea, QueueSplitter
@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         )
         self.signals.jobChanged.connect(self.history_panel.job_changed)
         self.signals.jobChanged.connect(self._on_job_changed)
+        self.signals.jobsQueued.connect(self.job_model.add_jobs)
         self.signals.outputSaved.connect(self.gallery_model.add_output)
         self.signals.notice.connect(self._on_engine_notice)
         self.notifier = Notifier(
@@ -385,7 +386,7 @@ class MainWindow(QMainWindow):
             self.workflow_actions.engine_changed()
         self.engine = engine
         self.signals.attach(engine)
-        self.job_model.reload(engine.store.jobs() if engine else [])
+        self.job_model.load(engine.store if engine else None)
         self.gallery_panel.attach(engine.store if engine else None)
         self.refresh_status()
 
@@ -417,12 +418,12 @@ class MainWindow(QMainWindow):
         if batch_id in self._announced_batches or self.engine is None:
             return
         try:
-            jobs = self.engine.store.jobs_of_batch(batch_id)
+            counts = self.engine.store.status_counts(batch_id)
         except EngineError:
             return
         # The table may lag the store by an event, so the store has the last word.
         name = self.job_model.batch_name(batch_id) or str(batch_id)
-        outcome = batch_outcome_text(name, jobs)
+        outcome = batch_outcome_from_counts(name, counts)
         if outcome is None:
             return
         text = outcome[1]
@@ -668,7 +669,7 @@ class MainWindow(QMainWindow):
     def _history_removed(self, _result: object) -> None:
         # The removed jobs leave the queue's table too. Their images stay in the gallery,
         # whose batch counts change.
-        self.job_model.reload(self.engine.store.jobs() if self.engine else [])
+        self.job_model.load(self.engine.store if self.engine else None)
         self.gallery_model.refresh_soon()
 
     def open_viewer(self, output: Output) -> None:

@@ -587,6 +587,7 @@ def open_metrics_dialog(window: MainWindow) -> MetricsDialog:
         window,
     )
     window.signals.jobChanged.connect(dialog.job_changed)
+    window.signals.jobsQueued.connect(lambda _jobs: dialog.job_changed())
     # The job model reloads when the window attaches another engine.
     window.job_model.modelReset.connect(dialog.job_changed)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -131,17 +132,25 @@ def _tr(text: str) -> str:
 
 def batch_outcome_text(name: str, jobs: list[Job]) -> tuple[NotificationEvent, str] | None:
     """Return the event and text for a batch whose jobs have all ended ("Batch 'foxes' done:
-    98 succeeded, 2 failed"), or None while any has not. Lost jobs count as failed; partial
-    and cancelled jobs are named only when there are any. A batch with no success and at
-    least one failure failed."""
-    if not jobs or not all(job.status in FINAL_STATUSES for job in jobs):
+    98 succeeded, 2 failed"), or None while any has not. See ``batch_outcome_from_counts``."""
+    return batch_outcome_from_counts(name, Counter(job.status for job in jobs))
+
+
+def batch_outcome_from_counts(
+    name: str, counts: Mapping[JobStatus, int]
+) -> tuple[NotificationEvent, str] | None:
+    """Return the event and text for a batch from the number of its jobs in each status, or
+    None while any job has not ended. Lost jobs count as failed; partial and cancelled jobs
+    are named only when there are any. A batch with no success and at least one failure
+    failed."""
+    if not any(counts.values()) or any(
+        count for status, count in counts.items() if status not in FINAL_STATUSES
+    ):
         return None
-    counts = {status: 0 for status in FINAL_STATUSES}
-    for job in jobs:
-        counts[job.status] += 1
-    succeeded = counts[JobStatus.SUCCEEDED]
-    failed = counts[JobStatus.FAILED] + counts[JobStatus.LOST]
-    partial = counts[JobStatus.PARTIAL]
+    succeeded = counts.get(JobStatus.SUCCEEDED, 0)
+    failed = counts.get(JobStatus.FAILED, 0) + counts.get(JobStatus.LOST, 0)
+    partial = counts.get(JobStatus.PARTIAL, 0)
+    cancelled = counts.get(JobStatus.CANCELLED, 0)
     if succeeded or partial or not failed:
         event = NotificationEvent.BATCH_DONE
         text = _tr("Batch '{name}' done: {succeeded} succeeded, {failed} failed")
@@ -151,8 +160,8 @@ def batch_outcome_text(name: str, jobs: list[Job]) -> tuple[NotificationEvent, s
     text = text.format(name=name, succeeded=succeeded, failed=failed)
     if partial:
         text += _tr(", {count} partial").format(count=partial)
-    if counts[JobStatus.CANCELLED]:
-        text += _tr(", {count} cancelled").format(count=counts[JobStatus.CANCELLED])
+    if cancelled:
+        text += _tr(", {count} cancelled").format(count=cancelled)
     return event, text
 
 
@@ -211,11 +220,11 @@ class Notifier(QObject):
             if store.count_unfinished(job.batch_id):
                 return
             batch = store.get_batch(job.batch_id)
-            jobs = store.jobs_of_batch(job.batch_id)
+            counts = store.status_counts(job.batch_id)
         except (KeyError, StoreError, sqlite3.Error) as exc:
             log.warning("Reading batch %d for its notification failed: %s", job.batch_id, exc)
             return
-        outcome = batch_outcome_text(batch.name, jobs)
+        outcome = batch_outcome_from_counts(batch.name, counts)
         if outcome is None:
             return
         self._announced_batches.add(job.batch_id)

@@ -75,6 +75,7 @@ class Tray(QObject):
         self._tooltip_timer.timeout.connect(self.refresh_tooltip)
         # Connected after the window's own slot, so the job model already has the change.
         window.signals.jobChanged.connect(self._job_changed)
+        window.signals.jobsQueued.connect(lambda _jobs: self._tooltip_timer.start())
         window.job_model.modelReset.connect(self._tooltip_timer.start)
         window.pause_action.toggled.connect(self._tooltip_timer.start)
         window.closed.connect(icon.hide)
