@@ -4,17 +4,17 @@
 <context>
     <name>AboutBox</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="430"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="580"/>
         <source>About Cmfy Desk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="434"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="584"/>
         <source>Cmfy Desk {version}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="437"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="587"/>
         <source>Runs ComfyUI workflows in batches on cmfy.cloud or the built-in sandbox.
 
 Licence: GPL-3.0-or-later
@@ -829,57 +829,57 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>FilterPanel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="432"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="448"/>
         <source>Favourites only</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="435"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="451"/>
         <source>Any rating</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="438"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="454"/>
         <source>1 star or more</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="440"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="456"/>
         <source>{count} stars or more</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="444"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="460"/>
         <source>All batches</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="445"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="461"/>
         <source>All connections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="446"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="462"/>
         <source>All days</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="454"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="470"/>
         <source>Batch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="455"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="471"/>
         <source>Connection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="456"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="472"/>
         <source>Day</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="459"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="475"/>
         <source>Folders</source>
         <translation type="unfinished"></translation>
     </message>
@@ -910,62 +910,62 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>FolderIndexing</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="702"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="73"/>
         <source>{path} is not a folder. Choose an existing folder.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="708"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="79"/>
         <source>Adding the folder {path} failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="719"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="90"/>
         <source>Remove folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="720"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="91"/>
         <source>Remove {path} from the gallery?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="723"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="94"/>
         <source>The records of its images, with their ratings and tags, are removed. The files stay on disk.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="727"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="98"/>
         <source>Remove</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="742"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="113"/>
         <source>Removing the folder {path} failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="754"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="125"/>
         <source>Changing the folder {path} failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="797"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="168"/>
         <source>The scan of {path} was cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="803"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="174"/>
         <source>Scanning {path} failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="819"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="190"/>
         <source>{folder}: {indexed} images indexed, {unchanged} unchanged, {failed} damaged or unreadable, {missing} missing.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="831"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="202"/>
         <source>The scan was cancelled before the end.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -973,42 +973,42 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>FolderList</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="577"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="593"/>
         <source>Checked folders are rescanned every minute</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="580"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="596"/>
         <source>Add folder…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="581"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="597"/>
         <source>Index the images of a folder and its subfolders</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="583"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="599"/>
         <source>Remove</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="585"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="601"/>
         <source>Remove the folder&apos;s images from the gallery; the files stay on disk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="590"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="606"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="627"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="643"/>
         <source>Add a folder of images to the gallery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="646"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="662"/>
         <source>%v of %m images</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1029,67 +1029,67 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>GalleryModel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="520"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="553"/>
         <source>Removed from the gallery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="552"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="593"/>
         <source>seed {seed}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="565"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="606"/>
         <source>Seed: {seed}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="567"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="608"/>
         <source>Steps: {steps}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="569"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="610"/>
         <source>CFG: {cfg:g}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="571"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="612"/>
         <source>Sampler: {sampler}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="576"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="617"/>
         <source>Size: {w} × {h}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="578"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="619"/>
         <source>Models: {models}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="581"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="622"/>
         <source>Batch {batch} on {connection}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="586"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="627"/>
         <source>Tags: {tags}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="658"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="699"/>
         <source>Damaged file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="659"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="700"/>
         <source>Unreadable file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="660"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="701"/>
         <source>Missing file</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1097,17 +1097,17 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>GalleryPanel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="832"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="873"/>
         <source>Search images</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="902"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="943"/>
         <source>No images match the search and filters.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="905"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="946"/>
         <source>Images appear here as jobs finish. Double-click one to view it.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1115,136 +1115,469 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>GalleryView</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="717"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="758"/>
         <source>Images appear here as jobs finish. Double-click one to view it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HistoryDetails</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="114"/>
+        <source>Status:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="115"/>
+        <source>Jobs:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="116"/>
+        <source>Created:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="117"/>
+        <source>Submitted:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="118"/>
+        <source>Started:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="119"/>
+        <source>Finished:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="120"/>
+        <source>Run time:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="121"/>
+        <source>Total time:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="122"/>
+        <source>Attempts:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="123"/>
+        <source>Workflow:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="124"/>
+        <source>Connection:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="125"/>
+        <source>Folder:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="133"/>
+        <source>Error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="162"/>
+        <source>Select a day, batch or job to see its details.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="221"/>
+        <source>No outputs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="224"/>
+        <source>Outputs: the first {shown} of {total}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="229"/>
+        <source>Outputs: {total}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="259"/>
+        <source>{total}: {succeeded} succeeded, {failed} failed, {cancelled} cancelled, {other} partial or lost</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HistoryModel</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="75"/>
+        <source>Day, batch or job</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="76"/>
+        <source>Days hold the batches created on them, newest first</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="78"/>
+        <source>Status</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="79"/>
+        <source>Jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="80"/>
+        <source>Succeeded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="81"/>
+        <source>Failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="82"/>
+        <source>Cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="84"/>
+        <source>Other</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="85"/>
+        <source>Partial and lost jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="88"/>
+        <source>Run time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="89"/>
+        <source>A job&apos;s run time as the service reports it; for a batch, the mean of its jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="95"/>
+        <source>Total time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="96"/>
+        <source>From queueing to the end of the job, or of the batch&apos;s last job</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="100"/>
+        <source>Outputs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="101"/>
+        <source>Error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="110"/>
+        <source>Today, {day}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="112"/>
+        <source>Yesterday, {day}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="120"/>
+        <source>Finished</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="121"/>
+        <source>{unfinished} of {total} unfinished</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="128"/>
+        <source>Job {id}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="129"/>
+        <source>Job {id} · seed {seed}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="359"/>
+        <source>{name}
+Workflow: {workflow}
+Connection: {connection}
+Folder: {folder}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="507"/>
+        <source>1 batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="508"/>
+        <source>{count} batches</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HistoryPanel</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="129"/>
+        <source>Open folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="130"/>
+        <source>Open the batch&apos;s output folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="131"/>
+        <source>Show in gallery</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="132"/>
+        <source>Show the batch&apos;s images in the Gallery tab</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="133"/>
+        <source>Remove from history…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="136"/>
+        <source>Remove the selected batch, or every finished batch of the selected day, with its jobs (Del). Images stay on disk and in the gallery.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="206"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="269"/>
+        <source>The history cannot be read: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="211"/>
+        <source>Batches appear here, by day, once they are queued.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="332"/>
+        <source>The details cannot be read: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="339"/>
+        <source>{count} × {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="394"/>
+        <source>The folder {folder} does not exist (any more).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="416"/>
+        <source>Batch &apos;{name}&apos; still has {count} unfinished jobs. Wait until they end, or cancel them, to remove it from the history.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="424"/>
+        <source>Remove batch &apos;{name}&apos; and its {jobs} jobs from the history?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="435"/>
+        <source>No batch of {day} has finished, so none can be removed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="443"/>
+        <source>Remove the {batches} finished batches of {day} and their {jobs} jobs from the history?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="457"/>
+        <source>Remove from history</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="459"/>
+        <source>Images stay on disk and in the gallery.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="460"/>
+        <source>Remove</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="483"/>
+        <source>Removing from the history failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="492"/>
+        <source>{count} batches were kept because a job of theirs was queued again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="543"/>
+        <source>Pruning the history failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="304"/>
+        <source>{duration} per job on average</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>ImageActions</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="118"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="102"/>
         <source>No rating</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="120"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="104"/>
         <source>1 star</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="121"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="105"/>
         <source>{count} stars</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="164"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="148"/>
         <source>Open</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="166"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="150"/>
         <source>Open containing folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="169"/>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="263"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="153"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="247"/>
         <source>Favourite</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="180"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="164"/>
         <source>Tags…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="183"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="167"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="185"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="169"/>
         <source>Export…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="186"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="170"/>
         <source>Move to Trash…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="191"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="175"/>
         <source>Compare</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="219"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="203"/>
         <source>Rating</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="263"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="247"/>
         <source>Remove from favourites</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="296"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="280"/>
         <source>Saving the change to {count} images failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="367"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="351"/>
         <source>Export {images} to a folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="384"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="368"/>
         <source>Exported {images} to {folder}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="391"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="375"/>
         <source>Exporting failed for {images}: {errors}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="405"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="389"/>
         <source>Move to Trash</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="407"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="391"/>
         <source>Move {images} to the trash?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="411"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="395"/>
         <source>The files can be restored from the trash. Keep their records in the gallery (marked missing, with rating and tags), or remove the records as well?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="415"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="399"/>
         <source>Keep records</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="416"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="400"/>
         <source>Remove records</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="466"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="450"/>
         <source>Moving {images} to the trash failed: {paths}. Check that the files can be written and that the drive has a trash folder.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="493"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="477"/>
         <source>{name} was not made by a job of Cmfy Desk, so it cannot run again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="507"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="491"/>
         <source>Select 2 or 4 images made by jobs to compare them.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1281,17 +1614,17 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>ImageDetails</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="209"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="216"/>
         <source>{seconds:.1f} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="212"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="219"/>
         <source>{minutes} min {seconds:02d} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="216"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="223"/>
         <source>{hours} h {minutes:02d} min</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1580,218 +1913,218 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>JobTableModel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="119"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="133"/>
         <source>Workflow</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="120"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="134"/>
         <source>Batch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="121"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="135"/>
         <source>Models</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="122"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="136"/>
         <source>Seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="123"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="137"/>
         <source>Status</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="124"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="138"/>
         <source>Priority</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="125"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="139"/>
         <source>Queue position</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="126"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="140"/>
         <source>Progress</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="127"/>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="169"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="141"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="183"/>
         <source>Submitted</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="128"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="142"/>
         <source>Started</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="129"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="143"/>
         <source>Finished</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="130"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="144"/>
         <source>Error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="138"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="152"/>
         <source>Progress by stage (queued, submitted, running, downloading, done). While a job runs on a server that reports its steps, such as a ComfyUI server, the bar shows the share of the workflow done and the current node. Failed, cancelled and lost jobs show no bar.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="146"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="160"/>
         <source>Queued jobs of higher priority are sent first: High is 10, Normal 0, Low -10.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="151"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="165"/>
         <source>The model files a job loads. Jobs with the same colour use the same models and are sent one after another, so that they run on nodes that already hold them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="157"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="171"/>
         <source>The job&apos;s place in the service&apos;s own queue, while it waits there.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="166"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="180"/>
         <source>Draft</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="167"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="181"/>
         <source>Queued</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="168"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="182"/>
         <source>Submitting</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="170"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="184"/>
         <source>Running</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="171"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="185"/>
         <source>Downloading</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="172"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="186"/>
         <source>Succeeded</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="173"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="187"/>
         <source>Partial</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="174"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="188"/>
         <source>Failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="175"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="189"/>
         <source>Cancelled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="176"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="190"/>
         <source>Lost</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="185"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="199"/>
         <source>node {id}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="198"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="212"/>
         <source>Node {id} ({node}), step {value} of {maximum}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="202"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="216"/>
         <source>Node {id} ({node}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="203"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="217"/>
         <source>{done} of {total} nodes done, {percent} % of the workflow.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="558"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="652"/>
         <source>{name} (paused)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="566"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="660"/>
         <source>Queued (paused)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="594"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="688"/>
         <source>Job {id}: {status}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="598"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="692"/>
         <source>Batch: {name}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="602"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="696"/>
         <source>The batch is paused: its queued jobs wait until you resume it (Queue → Pause batch).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="606"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="700"/>
         <source>Priority: {priority}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="607"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="701"/>
         <source>Attempts: {count}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="609"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="703"/>
         <source>Remote id: {id}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="611"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="705"/>
         <source>Error code: {code}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="613"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="707"/>
         <source>Request id: {id}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="615"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="709"/>
         <source>Error: {message}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="621"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="715"/>
         <source>The workflow loads no model files.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="622"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="716"/>
         <source>Model files:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1799,244 +2132,265 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="147"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="149"/>
         <source>Demo — Cmfy Desk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="147"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="149"/>
         <source>Cmfy Desk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="189"/>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="436"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="196"/>
+        <source>Pruning the history</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="201"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="460"/>
         <source>Cannot connect: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="195"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="207"/>
         <source>No API key for cmfy.cloud is set, so no jobs can run. Open File → Settings… and enter the key, or choose the built-in sandbox there.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="259"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="267"/>
+        <source>Gallery</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="268"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="329"/>
+        <source>History</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="279"/>
         <source>Notices</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="274"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="294"/>
         <source>Add workflows…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="276"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="296"/>
         <source>Add folder…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="278"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="298"/>
         <source>Model library…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="281"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="301"/>
         <source>Add sample workflows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="284"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="304"/>
         <source>Settings…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="284"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="304"/>
         <source>Ctrl+,</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="287"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="307"/>
         <source>Connections…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="287"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="307"/>
         <source>Ctrl+Shift+K</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="289"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="309"/>
         <source>Quit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="289"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="309"/>
         <source>Ctrl+Q</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="291"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="311"/>
         <source>Cancel selected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="294"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="314"/>
         <source>Retry selected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="294"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="314"/>
         <source>Ctrl+R</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="296"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="316"/>
         <source>Pause queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="299"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="319"/>
         <source>Open output folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="301"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="321"/>
         <source>About Cmfy Desk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="303"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="323"/>
         <source>Keyboard shortcuts</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="304"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="324"/>
         <source>Ctrl+/</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="307"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="327"/>
         <source>Open log folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="309"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="329"/>
+        <source>Ctrl+H</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="332"/>
         <source>Metrics…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="309"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="332"/>
         <source>Ctrl+M</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="314"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="337"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="326"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="349"/>
         <source>&amp;Queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="339"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="362"/>
         <source>&amp;View</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="343"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="367"/>
         <source>&amp;Tools</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="345"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="369"/>
         <source>&amp;Help</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="463"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="488"/>
         <source>{what} failed: {error}. Details are in the log file.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="476"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="501"/>
         <source>Connecting…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="476"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="501"/>
         <source>Not connected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="482"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="507"/>
         <source>Sandbox (built-in)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="488"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="513"/>
         <source>{running}/{limit} running · {requests}/{rate} req/min</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="496"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="521"/>
         <source>Paused</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="547"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="572"/>
         <source>Add workflows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="551"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="576"/>
         <source>Workflows and pictures (*.json *.png *.webp *.jpg *.jpeg)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="552"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="577"/>
         <source>All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="563"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="588"/>
         <source>Add a folder of workflows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="598"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="623"/>
         <source>Cancelling jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="673"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="715"/>
         <source>Select 2 or 4 images to compare, not {count}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="729"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="772"/>
         <source>The webhook receiver is not running. Choose webhooks, save the settings, and test again once connected.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="757"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="800"/>
         <source>The connections are saved; demo mode uses the built-in sandbox only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="763"/>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="780"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="806"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="823"/>
         <source>Connecting</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="800"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="843"/>
         <source>The queue settings are saved. They apply at the next start of Cmfy Desk, because restarting the queue now would lose the jobs running on the built-in sandbox.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="807"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="850"/>
         <source>Applying queue settings</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2044,182 +2398,182 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>MetadataPanel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="256"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="263"/>
         <source>Copy prompt</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="258"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="265"/>
         <source>Copy seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="260"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="267"/>
         <source>Copy parameters</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="262"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="269"/>
         <source>Copy the prompts and settings in the text format other image tools read</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="279"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="286"/>
         <source>Prompt:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="280"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="287"/>
         <source>Negative prompt:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="281"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="288"/>
         <source>Seed:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="282"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="289"/>
         <source>Steps:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="283"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="290"/>
         <source>CFG:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="284"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="291"/>
         <source>Sampler:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="285"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="292"/>
         <source>Size:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="286"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="293"/>
         <source>Models:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="287"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="294"/>
         <source>Batch values:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="288"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="295"/>
         <source>Batch:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="289"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="296"/>
         <source>Connection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="290"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="297"/>
         <source>Created:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="291"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="298"/>
         <source>Queued:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="292"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="299"/>
         <source>Run:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="293"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="300"/>
         <source>GPU time:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="294"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="301"/>
         <source>Total:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="295"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="302"/>
         <source>Rating:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="296"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="303"/>
         <source>Tags:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="297"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="304"/>
         <source>File:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="309"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="316"/>
         <source>From queueing the job to its start</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="310"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="317"/>
         <source>From its start to its end, download included</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="311"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="318"/>
         <source>The GPU time the server reported</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="313"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="320"/>
         <source>The values the batch set for this job, such as a CSV row&apos;s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="322"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="329"/>
         <source>Copy graph</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="323"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="330"/>
         <source>Copy the graph as API-format JSON</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="369"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="376"/>
         <source>Output {id} (its job is no longer recorded)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="404"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="411"/>
         <source>Graph ({count} nodes)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="448"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="455"/>
         <source>{width} × {height} px, {kb:.0f} KB</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="451"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="458"/>
         <source>{kb:.0f} KB</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="455"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="462"/>
         <source>{name} (batch {id}, job {position} of {count})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="461"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="468"/>
         <source>batch {id}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="467"/>
+        <location filename="../../gui/cmfy_desk/ui/image_details.py" line="474"/>
         <source>, favourite</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2227,285 +2581,285 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>MetricsDialog</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="832"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="109"/>
         <source>Metrics</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="872"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="148"/>
         <source>All time</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="872"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="148"/>
         <source>Last hour</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="872"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="148"/>
         <source>Last 24 hours</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="877"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="153"/>
         <source>Refresh</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="880"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="156"/>
         <source>Show:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="882"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="158"/>
         <source>Time:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="887"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="163"/>
         <source>Duration</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="887"/>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1197"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="163"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="400"/>
         <source>Jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="887"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="163"/>
         <source>Mean</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="887"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="163"/>
         <source>Max</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="890"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="166"/>
         <source>Figure</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="890"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="166"/>
         <source>Value</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="897"/>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1255"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="173"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="410"/>
         <source>Queue and run time per minute (mean)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="899"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="175"/>
         <source>Total time of finished jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="905"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="181"/>
         <source>Warnings</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="921"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="197"/>
         <source>Overview</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="922"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="198"/>
         <source>Production checklist</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="924"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="200"/>
         <source>Export metrics CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="926"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="202"/>
         <source>One row per connection and per batch, over the chosen time</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="929"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="205"/>
         <source>Export job history CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="931"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="207"/>
         <source>One row per job shown, with every time in ISO 8601 (UTC)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="993"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="254"/>
         <source>All connections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1003"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="264"/>
         <source>Connection: {name}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1007"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="268"/>
         <source>Batch: {name} ({connection})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1070"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="331"/>
         <source>Not connected: the figures come from the database, which opens with the connection.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1100"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="361"/>
         <source>Reading the database failed: {error}. Details are in the log file.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1184"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="376"/>
         <source>Queue time</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1185"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="378"/>
         <source>Execution time</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1186"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="380"/>
         <source>Total time</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1189"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="383"/>
         <source>From submission to start, by the service&apos;s clock where it reports one</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1190"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="387"/>
         <source>The service&apos;s GPU time where reported, else from start to completion</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1191"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="391"/>
         <source>From submission until the outputs are saved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1200"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="404"/>
         <source>{count} jobs/min</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1205"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="409"/>
         <source>Throughput</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1211"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="416"/>
         <source>Succeeded jobs per minute over {window}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1214"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="423"/>
         <source>{rate} ({hits} hits, {misses} misses)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1219"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="428"/>
         <source>Cache hit rate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1225"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="435"/>
         <source>429 responses</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1231"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="441"/>
         <source>Requests</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1232"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="443"/>
         <source>Requests sent to the server since it started</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1238"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="393"/>
         <source>No jobs in this view.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1246"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="401"/>
         <source>queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1247"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="402"/>
         <source>run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1251"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="406"/>
         <source>Queue and run time per {width} (mean)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1256"/>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1259"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="411"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="414"/>
         <source>No finished jobs in this view</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1291"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="446"/>
         <source>No warnings: queue time, cache hits and 429 responses are within range.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1332"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="478"/>
         <source>Export metrics</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1339"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="485"/>
         <source>Export job history</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1347"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="493"/>
         <source>CSV files (*.csv)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1347"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="493"/>
         <source>All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1407"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="543"/>
         <source>Not connected: nothing to export.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1375"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="517"/>
         <source>Saved {rows} rows to {path}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1235"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="450"/>
         <source>Jobs that ended without success, by cause</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1395"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="531"/>
         <source>Saved {rows} jobs to {path}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="1418"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="554"/>
         <source>Writing {path} failed: {error}. Choose another folder.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2686,42 +3040,42 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>NotificationSettingsGroup</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="309"/>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="318"/>
         <source>Notifications</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="313"/>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="322"/>
         <source>Batch done:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="314"/>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="323"/>
         <source>Batch failed:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="315"/>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="324"/>
         <source>Connection problem:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="318"/>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="327"/>
         <source>None</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="319"/>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="328"/>
         <source>In the window</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="320"/>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="329"/>
         <source>Desktop notification</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="329"/>
+        <location filename="../../gui/cmfy_desk/ui/notifications.py" line="338"/>
         <source>Beep with each notification</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3176,22 +3530,22 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>QueueArea</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/queue_area.py" line="35"/>
+        <location filename="../../gui/cmfy_desk/ui/queue_area.py" line="37"/>
         <source>The queue is empty</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/queue_area.py" line="42"/>
+        <location filename="../../gui/cmfy_desk/ui/queue_area.py" line="44"/>
         <source>Drop ComfyUI workflows here: .json files in API or editor format, pictures saved by ComfyUI, or folders of them. Or use File → Add workflows…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/queue_area.py" line="55"/>
+        <location filename="../../gui/cmfy_desk/ui/queue_area.py" line="57"/>
         <source>Run the sample workflows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/queue_area.py" line="61"/>
+        <location filename="../../gui/cmfy_desk/ui/queue_area.py" line="63"/>
         <source>Demo mode: jobs run on the built-in sandbox, which renders test images on this computer. No account is needed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3376,12 +3730,12 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>SearchHelpDialog</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="394"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="410"/>
         <source>Searching images</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="400"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="416"/>
         <source>Words are looked for in prompts, model names and tags, and every word must match. Put a phrase in quotes (&quot;red fox&quot;). A minus sign leaves out what matches: -snow, -tag:draft.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3389,22 +3743,22 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>SearchLine</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="299"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="315"/>
         <source>Search prompts, models and tags, e.g. red fox seed:1234 rating:&gt;=4</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="303"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="319"/>
         <source>Clear the search</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="310"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="326"/>
         <source>?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="311"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="327"/>
         <source>Search fields and examples</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3412,263 +3766,349 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="89"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="97"/>
         <source>Settings</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="99"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="109"/>
         <source>Sandbox (built-in)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="100"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="110"/>
         <source>cmfy.cloud</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="111"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="121"/>
         <source>stored; type a new key to replace it</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="113"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="123"/>
         <source>sk_live_… from the cmfy.cloud portal</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="118"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="128"/>
         <source>Browse…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="129"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="139"/>
         <source>Tokens: {tokens}. A / in the folder name makes subfolders. An empty name uses the default.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="156"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="166"/>
         <source>How many times faster than real time the sandbox runs jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="171"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="182"/>
         <source>Connection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="172"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="183"/>
         <source>Base URL:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="173"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="184"/>
         <source>API key:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="174"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="185"/>
         <source>Output folder:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="175"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="186"/>
         <source>Batch folder name:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="176"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="187"/>
         <source>Output file name:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="179"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="190"/>
         <source>Sandbox plan:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="180"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="191"/>
         <source>Sandbox speed:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="212"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="250"/>
         <source>Example: (fix the name template)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="219"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="257"/>
         <source>Example: {path}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="224"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="262"/>
         <source>Webhooks when a tunnel is set, else polling</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="225"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="263"/>
         <source>Webhooks through my tunnel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="226"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="264"/>
         <source>Polling</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="231"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="269"/>
         <source>https://your-tunnel.example</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="234"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="272"/>
         <source>Any free port</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="236"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="274"/>
         <source>Test</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="238"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="276"/>
         <source>Send a request through the public address and time its arrival here</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="256"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="294"/>
         <source>Job status:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="257"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="295"/>
         <source>Public base URL:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="258"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="296"/>
         <source>Receiver port:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="260"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="298"/>
         <source>Job status (cmfy.cloud)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="266"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="304"/>
         <source>cmfy.cloud reports finished jobs only to a public HTTPS address, which a desktop does not have. Run a tunnel (cloudflared, ngrok, Tailscale Funnel) that forwards to http://127.0.0.1:{port} and enter its public address here; without one, Cmfy Desk polls.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="270"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="308"/>
         <source>PORT</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="275"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="313"/>
         <source>Enter the public base URL of your tunnel first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="278"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="316"/>
         <source>Sending a request through {url}…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="279"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="317"/>
         <source>Testing the tunnel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="292"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="330"/>
         <source>No cap</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="296"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="334"/>
         <source>Most jobs to run at once, below the plan&apos;s limit. 0 means no cap: as many as the plan allows.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="300"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="338"/>
         <source>Start with the queue paused</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="304"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="342"/>
         <source>Never</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="305"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="343"/>
         <source> failures in a row</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="308"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="346"/>
         <source>Pause a batch after this many of its jobs failed in a row; 0 never pauses</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="310"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="348"/>
         <source>Send jobs that use the same models together</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="314"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="352"/>
         <source>Jobs that load the same model files go one after another, so that they run on nodes that already hold those models.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="320"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="358"/>
         <source>Queue settings apply when the queue restarts, which happens on OK unless jobs are running on the built-in sandbox; then they apply at the next start.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="328"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="366"/>
         <source>Max running jobs:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="329"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="367"/>
         <source>Pause a batch after:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="333"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="371"/>
         <source>Queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="353"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="379"/>
+        <source>Forever</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="380"/>
+        <source> days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="384"/>
+        <source>Finished batches older than this are removed from the history at start, with their jobs. Batches with unfinished jobs always stay.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="388"/>
+        <source>Prune now…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="390"/>
+        <source>Remove the finished batches older than the days set, after a confirmation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="403"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="450"/>
+        <source>Images stay on disk and in the gallery.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="407"/>
+        <source>Keep batches for:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="410"/>
+        <source>History</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="433"/>
+        <source>Reading the history failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="438"/>
+        <source>No finished batch is older than {days} days.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="443"/>
+        <source>Prune the history</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="446"/>
+        <source>Remove {batches} finished batches with {jobs} jobs, created more than {days} days ago, from the history?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="451"/>
+        <source>Remove</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="460"/>
+        <source>Pruning the history…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="461"/>
+        <source>Pruning the history</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="473"/>
+        <source>Pruning the history failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="496"/>
         <source>The public base URL must start with https://, the address your tunnel gives.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="357"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="500"/>
         <source>Webhooks need the public base URL of your tunnel. Enter it, or choose polling.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="365"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="508"/>
         <source>The base URL must start with https:// (or http:// for a server on this computer).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="373"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="516"/>
         <source>Enter the API key shown in the cmfy.cloud portal.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="401"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="545"/>
         <source>Saving the settings to {path} failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="411"/>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="555"/>
         <source>Output folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/dialogs.py" line="572"/>
+        <source>Removed {batches} batches with {jobs} jobs from the history.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -3726,27 +4166,27 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>TagDialog</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="547"/>
+        <location filename="../../gui/cmfy_desk/ui/tag_dialog.py" line="41"/>
         <source>Tags of {images}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="561"/>
+        <location filename="../../gui/cmfy_desk/ui/tag_dialog.py" line="55"/>
         <source>New tag</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="567"/>
+        <location filename="../../gui/cmfy_desk/ui/tag_dialog.py" line="61"/>
         <source>Add</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="581"/>
+        <location filename="../../gui/cmfy_desk/ui/tag_dialog.py" line="75"/>
         <source>Checked tags are set on every selected image, unchecked ones on none.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="600"/>
+        <location filename="../../gui/cmfy_desk/ui/tag_dialog.py" line="94"/>
         <source>{tag} ({count} of {total})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3764,32 +4204,32 @@ To report the problem, copy the report below. API keys are removed from it.</sou
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/tray.py" line="89"/>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="90"/>
         <source>Cmfy Desk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/tray.py" line="92"/>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="93"/>
         <source>{done} of {total} jobs done</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/tray.py" line="94"/>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="95"/>
         <source>No jobs waiting</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/tray.py" line="96"/>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="97"/>
         <source>Queue paused</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/tray.py" line="107"/>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="108"/>
         <source>Cmfy Desk is still running</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/tray.py" line="108"/>
+        <location filename="../../gui/cmfy_desk/ui/tray.py" line="109"/>
         <source>The queue continues. Click the tray icon to show the window.</source>
         <translation type="unfinished"></translation>
     </message>
