@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,6 +73,8 @@ def test_history_batch_shows_jobs_and_errors(data_dir: Path) -> None:
     job_lines = [line for line in text.stdout.splitlines() if line.startswith("  job ")]
     assert len(job_lines) == 2
     assert "succeeded  seed 0  run 1.5 s  total 10.0 s  1 output" in job_lines[0]
+    assert job_lines[0].startswith("  job 1  #1  ")
+    assert job_lines[1].startswith("  job 2  #2  ")
     assert job_lines[1].endswith("0 outputs  error node_error: KSampler: out of memory")
     batch = json.loads(document.stdout)
     assert batch["name"] == "old"
@@ -80,6 +84,25 @@ def test_history_batch_shows_jobs_and_errors(data_dir: Path) -> None:
     assert failed["error_code"] == "node_error"
     assert failed["error_message"] == "KSampler: out of\nmemory"
     assert Path(batch["jobs"][0]["outputs"][0]).name == "job1.png"
+
+
+def test_history_output_closed_early_ends_quietly(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    store = Store.open(folder / "cmfy-desk.sqlite3")
+    # Enough batches that the listing is larger than a pipe's buffer (64 KiB on Linux).
+    for number in range(300):
+        make_batch(store, tmp_path / "out", f"batch {number}", [JobStatus.FAILED], noon(0))
+    store.close()
+    command = [sys.executable, "-m", "cmfy_desk", "history", "--json", "--data-dir", str(folder)]
+    # A reader that takes one line and closes the pipe, as ``| head -1`` does.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.readline()
+    process.stdout.close()
+    _, errors = process.communicate(timeout=60)
+
+    assert process.returncode == 0
+    assert b"Traceback" not in errors
 
 
 def test_history_unknown_batch_exits_1(data_dir: Path) -> None:

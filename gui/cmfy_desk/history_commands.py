@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sqlite3
 import sys
 import time
@@ -66,9 +67,16 @@ def history_command(options: argparse.Namespace) -> int:
     try:
         history = History(store.connection)
         if options.batch is not None:
-            return _print_batch(history, options.batch, options.json, sys.stdout)
+            status = _print_batch(history, options.batch, options.json, sys.stdout)
+            sys.stdout.flush()
+            return status
         since = days_back_start(options.days) if options.days is not None else None
         _print_days(history, since, options.json, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # A reader that stops early, such as ``| head``, closed the pipe: the output ends
+        # there. Python flushes standard output again at exit, which must not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except sqlite3.Error as exc:
         print(f"error: reading the history from {store.path} failed: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -198,7 +206,7 @@ def _batch_line(batch: BatchSummary) -> str:
 def _job_line(job: JobSummary) -> str:
     parts = [
         f"job {job.id}",
-        f"#{job.position}",
+        f"#{job.position + 1}",
         job.status.value,
         f"seed {job.seed}" if job.seed is not None else "no seed",
         f"run {_seconds(job.run_seconds)}",

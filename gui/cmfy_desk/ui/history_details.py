@@ -174,7 +174,9 @@ class HistoryDetails(QWidget):
         for key in self._fields:
             self._set(key, values.get(key, ""))
         self._set_error("")
+        # A day's images are those of its batches, which show them when selected.
         self.set_outputs([], 0)
+        self.outputs_label.setText(self.tr("Select a batch or a job to see its outputs."))
 
     def show_batch(self, batch: BatchSummary, errors: str, outputs: list[Output]) -> None:
         self.title.setText(batch.name)
