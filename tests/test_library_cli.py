@@ -680,6 +680,14 @@ def test_search_arguments_keep_excluded_words(
     assert not options.json
 
 
+def test_search_negative_limit_named_in_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        parse_search_arguments(build_search_parser(), ["--limit", "-1", "fox"])
+
+    assert stopped.value.code == 2
+    assert "-1 is negative; use 0 to print every image" in capsys.readouterr().err
+
+
 def test_window_help_names_the_commands() -> None:
     text = build_gui_parser().description or ""
     for command in ("search", "index", "metrics"):

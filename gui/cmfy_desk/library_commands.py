@@ -87,12 +87,28 @@ def parse_search_arguments(
     query (the query language's "leave out") rather than as unknown options."""
     arguments = list(argv)
     end = arguments.index("--") if "--" in arguments else len(arguments)
-    excluded = [token for token in arguments[:end] if _is_excluded_word(token)]
-    options_and_words = [token for token in arguments[:end] if not _is_excluded_word(token)]
+    # A token right after an option that takes a value is that value, such as the -1 of
+    # "--limit -1", which the option then rejects with its own message.
+    excluded_positions = {
+        position
+        for position, token in enumerate(arguments[:end])
+        if _is_excluded_word(token)
+        and not (position > 0 and arguments[position - 1] in _VALUE_OPTIONS)
+    }
+    excluded = [arguments[position] for position in sorted(excluded_positions)]
+    options_and_words = [
+        token
+        for position, token in enumerate(arguments[:end])
+        if position not in excluded_positions
+    ]
     options = parser.parse_args(options_and_words + arguments[end:])
     if excluded:
         options.query = _typed_order(arguments, list(options.query), excluded)
     return options
+
+
+# The options of ``cmfy-desk search`` that take a value in the next argument.
+_VALUE_OPTIONS = frozenset({"--limit", "--order", "--data-dir"})
 
 
 def _is_excluded_word(token: str) -> bool:
