@@ -903,7 +903,7 @@ async def test_window_viewer_follows_gallery(tmp_path: Path) -> None:
 def test_times_use_server_clock_when_reported(library: Library) -> None:
     [output] = add_outputs(library, [11])
     store = library.store
-    # With webhooks the app sees the job start only when it has finished; the server's
+    # With webhooks the app records the job's start only when it has finished; the server's
     # times say it waited 2 s and ran 5 s.
     store.update_job(
         output.job_id,

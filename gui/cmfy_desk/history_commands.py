@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sqlite3
 import sys
 import time
 from dataclasses import asdict
 from typing import Any, TextIO
 
+from cmfy_desk.cli_output import discard_closed_stdout
 from cmfy_desk.logs import setup_logging
 from cmfy_desk.paths import resolve_paths
 from cmfy_desk.store import Store, StoreError
@@ -74,9 +74,8 @@ def history_command(options: argparse.Namespace) -> int:
         _print_days(history, since, options.json, sys.stdout)
         sys.stdout.flush()
     except BrokenPipeError:
-        # A reader that stops early, such as ``| head``, closed the pipe: the output ends
-        # there. Python flushes standard output again at exit, which must not fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # A reader that stops early, such as ``| head``, closed the pipe, so the output ends.
+        discard_closed_stdout()
     except sqlite3.Error as exc:
         print(f"error: reading the history from {store.path} failed: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -16,7 +16,6 @@ import dataclasses
 import io
 import json
 import logging
-import os
 import re
 import sqlite3
 import sys
@@ -27,6 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from cmfy_desk.cli_output import discard_closed_stdout
 from cmfy_desk.connections import SANDBOX, ConnectionConfig, ConnectionList
 from cmfy_desk.logs import setup_logging
 from cmfy_desk.metrics import (
@@ -189,9 +189,7 @@ def print_output(lines: Iterable[str]) -> None:
             print(line)
         sys.stdout.flush()
     except BrokenPipeError:
-        # Python flushes standard output again at exit, which must not fail again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        discard_closed_stdout()
 
 
 def _database_failed(exc: sqlite3.Error | StoreError, doing: str) -> int:

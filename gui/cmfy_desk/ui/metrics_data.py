@@ -1,6 +1,6 @@
-"""Where the metrics window gets its data: the facts of a connection from the engine, and a
-worker thread for reads of the figures and CSV exports. Each task opens a store connection of its
-own, and its result returns to the UI thread through a signal."""
+"""The data sources of the metrics window: a connection's facts from the engine, and a worker
+thread that reads the figures and writes the CSV exports. Each task opens a store connection of
+its own, and its result returns to the UI thread through a signal."""
 
 from __future__ import annotations
 
