@@ -113,10 +113,36 @@ def test_history_unknown_batch_exits_1(data_dir: Path) -> None:
 
 
 def test_history_empty_database(tmp_path: Path) -> None:
-    result = _cmfy_desk("history", data_dir=tmp_path / "empty")
+    folder = tmp_path / "empty"
+    Store.open(folder / "cmfy-desk.sqlite3").close()
+    result = _cmfy_desk("history", data_dir=folder)
+    pruned = _cmfy_desk("history", "prune", "--older-than", "1", "--yes", data_dir=folder)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == "No batches in the history.\n"
+    assert pruned.returncode == 0, pruned.stderr
+    assert pruned.stdout == "No finished batch is older than 1 day.\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("history",),
+        ("history", "--batch", "1", "--json"),
+        ("history", "prune", "--older-than", "30"),
+        ("history", "prune", "--older-than", "30", "--yes"),
+    ],
+)
+def test_history_missing_data_folder_exits_2(tmp_path: Path, args: tuple[str, ...]) -> None:
+    typo = tmp_path / "dta"
+    result = _cmfy_desk(*args, data_dir=typo)
+
+    assert result.returncode == 2
+    assert f"no Cmfy Desk database in {typo} (the folder does not exist)" in result.stderr
+    assert "Check --data-dir" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_prune_without_yes_changes_nothing(data_dir: Path) -> None:

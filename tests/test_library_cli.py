@@ -314,6 +314,8 @@ def test_index_add_lists_damaged_files(tmp_path: Path) -> None:
     data = tmp_path / "data"
     result = _cmfy_desk("index", "add", str(folder), data_dir=data)
     assert result.returncode == 0, result.stderr
+    # Adding a folder is a first use, so it creates the database in a new data folder.
+    assert (data / DATABASE_NAME).is_file()
     lines = result.stdout.splitlines()
     assert lines[0] == f"Added {folder} to the gallery's folders."
     assert lines[1].startswith(
@@ -396,8 +398,8 @@ def test_index_add_missing_folder_exits_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{note} is a file, not a folder" in result.stderr
 
-    listed = _cmfy_desk("index", "list", data_dir=data)
-    assert "No folders are in the gallery yet" in listed.stdout
+    # Neither rejected folder started a database in the new data folder.
+    assert not data.exists()
 
 
 def test_vanished_folder_scan_exits_1(tmp_path: Path) -> None:
@@ -418,9 +420,56 @@ def test_vanished_folder_scan_exits_1(tmp_path: Path) -> None:
 
 def test_index_scan_unknown_folder_exits_2(tmp_path: Path) -> None:
     folder = _image_folder(tmp_path / "pictures")
-    result = _cmfy_desk("index", "scan", str(folder), data_dir=tmp_path / "data")
+    data = tmp_path / "data"
+    Store.open(data / DATABASE_NAME).close()
+    result = _cmfy_desk("index", "scan", str(folder), data_dir=data)
     assert result.returncode == 2
     assert f"not among the gallery's folders: {folder}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("search", "fox"),
+        ("search", "--json"),
+        ("index", "list"),
+        ("index", "scan"),
+        ("index", "scan", "{root}/pictures"),
+        ("metrics",),
+        ("metrics", "--json", "--csv", "{root}/metrics.csv", "--history-csv", "{root}/jobs.csv"),
+    ],
+)
+def test_missing_data_folder_exits_2(tmp_path: Path, args: tuple[str, ...]) -> None:
+    pictures = _image_folder(tmp_path / "pictures")
+    before = sorted(tmp_path.rglob("*"))
+    typo = tmp_path / "dta"
+    result = _cmfy_desk(*[arg.format(root=tmp_path) for arg in args], data_dir=typo)
+
+    assert result.returncode == 2
+    assert f"no Cmfy Desk database in {typo} (the folder does not exist)" in result.stderr
+    assert "Check --data-dir" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert sorted(tmp_path.rglob("*")) == before
+    assert pictures.is_dir()
+
+
+def test_read_commands_on_empty_database(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    Store.open(data / DATABASE_NAME).close()
+
+    searched = _cmfy_desk("search", data_dir=data)
+    assert searched.returncode == 1
+    assert "The gallery has no images yet." in searched.stderr
+    listed = _cmfy_desk("index", "list", data_dir=data)
+    assert listed.returncode == 0, listed.stderr
+    assert "No folders are in the gallery yet" in listed.stdout
+    scanned = _cmfy_desk("index", "scan", data_dir=data)
+    assert scanned.returncode == 0, scanned.stderr
+    assert "No folders are in the gallery yet" in scanned.stdout
+    measured = _cmfy_desk("metrics", "--json", data_dir=data)
+    assert measured.returncode == 0, measured.stderr
+    assert isinstance(json.loads(measured.stdout), dict)
 
 
 @pytest.fixture
@@ -463,15 +512,19 @@ def test_metrics_prints_figures_and_checklist(sandbox_library: SandboxLibrary) -
     assert lines[0] == "Metrics of every connection"
     assert lines[1] == "Jobs: 10 (8 succeeded, 2 failed)"
     table = {line.split("  ")[0]: line for line in lines}
-    assert table["Duration"].split() == ["Duration", "jobs", "mean", "p50", "p95", "max"]
+    assert table["Duration"].split() == ["Duration", "Jobs", "Mean", "p50", "p95", "Max"]
     for name in ("Queue time", "Execution time", "Total time"):
         assert name in table
         assert table[name].endswith(" s")
     # Failed jobs end too, so all 10 have a total time.
     assert table["Total time"].split()[2] == "10"
-    assert any(line.startswith("Throughput: ") and "jobs/min" in line for line in lines)
-    assert any(line.startswith("Cache hit rate: ") and "; source: " in line for line in lines)
-    assert any(line.startswith("429 responses: 0; source: ") for line in lines)
+    # The sandbox ran the 10 jobs in seconds, too short a window for a rate.
+    throughput = lines.index("Throughput: Not enough data")
+    assert "needs at least 60 s" in lines[throughput + 1]
+    cache = next(i for i, line in enumerate(lines) if line.startswith("Cache hit rate: "))
+    assert lines[cache + 1].startswith("  Inferred from start delays")
+    limits = lines.index("429 responses: 0")
+    assert lines[limits + 1].startswith("  Submissions put back in the queue after a 429")
     failures = lines.index("Failures by cause:")
     assert lines[failures + 1] == "  Failed on the GPU node: 2"
     assert "Warnings:" in lines

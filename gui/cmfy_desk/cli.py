@@ -352,7 +352,7 @@ def build_history_parser() -> argparse.ArgumentParser:
         description="List the history's days with their batches, job counts and times, or "
         "with --batch one batch's jobs with their errors and times. To remove old batches "
         "see 'cmfy-desk history prune --help'. Exit status: 0 listed, 1 no such batch, "
-        "2 the database cannot be read.",
+        "2 the data folder has no database, or it cannot be read.",
     )
     parser.add_argument(
         "--days", type=day_count, metavar="N", help="only the last N days, today included"

@@ -1,9 +1,10 @@
 """``cmfy-desk history``: the History tab without a window, and ``cmfy-desk history prune``.
 
 Both read the database the window uses: the data folder comes from ``--data-dir``, else
-``$CMFY_DESK_DATA_DIR``, else the user data folder (paths.resolve_paths). Pruning deletes a few
-batches per transaction, so it can run while the window is open. Results go to standard
-output, errors to standard error.
+``$CMFY_DESK_DATA_DIR``, else the user data folder (paths.existing_paths). Neither creates a
+database. A data folder without one is an error, so a mistyped folder is not read as an empty
+history. Pruning deletes a few batches per transaction, so it can run while the window is open.
+Results go to standard output, errors to standard error.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, TextIO
 
 from cmfy_desk.cli_output import discard_closed_stdout
 from cmfy_desk.logs import setup_logging
-from cmfy_desk.paths import resolve_paths
+from cmfy_desk.paths import NoDatabaseError, existing_paths
 from cmfy_desk.store import Store, StoreError
 from cmfy_desk.store.history import (
     MAX_KEEP_DAYS,
@@ -109,12 +110,17 @@ def prune_command(options: argparse.Namespace) -> int:
 
 
 def _open_store(options: argparse.Namespace) -> Store | None:
+    """Open the existing database; None after printing why it cannot be opened."""
     try:
-        paths = resolve_paths(options.data_dir)
-    except OSError as exc:
-        print(f"error: cannot create the data folder: {exc}", file=sys.stderr)
+        paths = existing_paths(options.data_dir)
+    except NoDatabaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return None
-    setup_logging(paths.log_dir, console_level=logging.ERROR)
+    try:
+        setup_logging(paths.log_dir, console_level=logging.ERROR)
+    except OSError as exc:
+        print(f"error: cannot create the log folder: {exc}", file=sys.stderr)
+        return None
     try:
         return Store.open(paths.database)
     except StoreError as exc:

@@ -2,11 +2,15 @@
 its folders of images and the metrics window, without a window.
 
 Each command reads the library the window uses: the data folder comes from ``--data-dir``, else
-``$CMFY_DESK_DATA_DIR``, else the user data folder (paths.resolve_paths). The database is
-opened with Store.open, so migrations apply. The database is in WAL mode and every write is a
-short transaction (a folder scan writes SCAN_BATCH_SIZE rows at a time), so a command can run
-while the window is open. Results go to standard output, and progress and errors to standard
-error.
+``$CMFY_DESK_DATA_DIR``, else the user data folder (paths.locate_paths). Only ``index add``
+creates the database, because adding a folder is a first use of a new data folder. The other
+commands report a data folder without a database as an error and create nothing, so a
+mistyped folder is not read as an empty library.
+
+The database is opened with Store.open, so migrations apply. It is in WAL mode and every write
+is a short transaction (a folder scan writes SCAN_BATCH_SIZE rows at a time), so a command can
+run while the window is open. Results go to standard output, and progress and errors to
+standard error.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from cmfy_desk.metrics_report import local_time, report_document, report_lines
 from cmfy_desk.outputs.folder_scan import ScanError, ScanProgress, scan_folder
 from cmfy_desk.outputs.index import index_unindexed_outputs
 from cmfy_desk.outputs.query import ParseError, parse_query
-from cmfy_desk.paths import AppPaths, resolve_paths
+from cmfy_desk.paths import AppPaths, NoDatabaseError, existing_paths, resolve_paths
 from cmfy_desk.settings import Settings
 from cmfy_desk.store import (
     Filter,
@@ -166,13 +170,16 @@ def since_time(text: str, *, now: float | None = None) -> float:
 # Opening the library -----------------------------------------------------------------------
 
 
-def _open_library(data_dir: Path | None) -> tuple[AppPaths, Store] | None:
-    """Open the database the window uses; None after printing why it cannot be opened."""
+def _open_library(data_dir: Path | None, *, create: bool = False) -> tuple[AppPaths, Store] | None:
+    """Open the database the window uses; None after printing why it cannot be opened.
+
+    Without ``create``, a data folder that has no database is an error and nothing is created.
+    """
     try:
-        paths = resolve_paths(data_dir)
+        paths = resolve_paths(data_dir) if create else existing_paths(data_dir)
         setup_logging(paths.log_dir, console_level=logging.ERROR)
         return paths, Store.open(paths.database)
-    except (OSError, StoreError) as exc:
+    except (NoDatabaseError, OSError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
 
@@ -209,7 +216,8 @@ def search_command(options: argparse.Namespace) -> int:
     ``--order`` chooses another order.
 
     The query is read as the gallery's search line reads it, so the last word also matches
-    longer words. Returns 0 when images matched, 1 when none did, 2 for an invalid query.
+    longer words. Returns 0 when images matched, 1 when none did, 2 for an invalid query or a
+    data folder without a database.
     """
     text = " ".join(options.query)
     try:
@@ -283,14 +291,17 @@ def index_command(options: argparse.Namespace) -> int:
 
     Returns 0 when every folder was scanned, because damaged files are recorded, not errors.
     Returns 1 when a folder could not be scanned, and 2 for a folder that does not exist or is
-    not among the gallery's folders, or a database that cannot be read or written.
+    not among the gallery's folders, a data folder without a database (scan and list), or a
+    database that cannot be read or written.
     """
     if options.action == "add":
         problem = _folder_problem(options.folder)
         if problem:
             print(f"error: {problem}", file=sys.stderr)
             return EXIT_ERROR
-    opened = _open_library(options.data_dir)
+    # Scanning and listing work on the folders the database lists, so only adding a folder
+    # may start a new database.
+    opened = _open_library(options.data_dir, create=options.action == "add")
     if opened is None:
         return EXIT_ERROR
     _paths, store = opened
@@ -454,7 +465,7 @@ class ScanProgressPrinter:
 def metrics_command(options: argparse.Namespace) -> int:
     """Run ``cmfy-desk metrics``: print the metrics window's figures, warnings and production
     checklist, and write its CSV exports. Returns 0, or 2 for an unknown connection or batch,
-    a CSV file that cannot be written or a database that cannot be read."""
+    a CSV file that cannot be written, or a database that does not exist or cannot be read."""
     opened = _open_library(options.data_dir)
     if opened is None:
         return EXIT_ERROR
