@@ -32,7 +32,13 @@ from cmfy_desk.sandbox.render import render_job_images
 from cmfy_desk.scheduler.events import NoticeLevel
 from cmfy_desk.store import JobStatus, Output, Store
 from cmfy_desk.ui import image_canvas
-from cmfy_desk.ui.compare import Caption, CompareWindow, difference_captions, open_compare
+from cmfy_desk.ui.compare import (
+    CAPTION_PROMPT_CHARS,
+    Caption,
+    CompareWindow,
+    difference_captions,
+    open_compare,
+)
 from cmfy_desk.ui.image_canvas import (
     MAX_SCALE,
     ZOOM_STEP,
@@ -800,7 +806,40 @@ def test_compare_captions_name_differences(qtbot: QtBot, library: Library) -> No
     captions = [pane.caption.text() for pane in window.panes]
 
     assert titles == ["sd15_txt2img #1", "sd15_txt2img #2"]
-    assert captions == ["Seed 71 · Prompt: …red…", "Seed 72 · Prompt: …blue…"]
+    assert captions == ["Seed 71 · Prompt: a red…", "Seed 72 · Prompt: a blue…"]
+
+
+def test_compare_four_captions_keep_prompt_start(qtbot: QtBot, library: Library) -> None:
+    outputs = add_outputs(library, [81, 82, 83, 84], colours=["red", "red", "blue", "blue"])
+    window = open_compare_window(qtbot, library, outputs)
+    captions = [pane.caption.text() for pane in window.panes]
+
+    assert captions == [
+        "Seed 81 · Prompt: a red…",
+        "Seed 82 · Prompt: a red…",
+        "Seed 83 · Prompt: a blue…",
+        "Seed 84 · Prompt: a blue…",
+    ]
+
+
+def test_compare_captions_leave_out_long_shared_words(library: Library) -> None:
+    # PROMPT starts with "a", so two colours that start with "big red" make a shared start
+    # of three words.
+    outputs = add_outputs(library, [91, 92], colours=["big red shiny", "big red dull"])
+    long_colour = "very " * 30 + "blue"
+    long_outputs = add_outputs(library, [93, 94], colours=["red", long_colour])
+    shared = difference_captions([library.details(output) for output in outputs])
+    long = difference_captions([library.details(output) for output in long_outputs])
+
+    assert [caption.differences for caption in shared] == [
+        "Seed 91 · Prompt: …shiny…",
+        "Seed 92 · Prompt: …dull…",
+    ]
+    assert long[0].differences == "Seed 93 · Prompt: a red…"
+    shortened = long[1].differences.removeprefix("Seed 94 · Prompt: ")
+    assert shortened.startswith("a very very ")
+    assert shortened.endswith(" very…")
+    assert len(shortened) <= CAPTION_PROMPT_CHARS
 
 
 def test_compare_captions_of_equal_outputs(library: Library) -> None:

@@ -28,6 +28,9 @@ from cmfy_desk.ui.image_details import ImageFacts, OutputDetails, image_facts
 PANE_COUNTS = (2, 4)
 # The maximum number of characters of a prompt shown in a caption.
 CAPTION_PROMPT_CHARS = 80
+# Words that every prompt starts or ends with are left out of the captions only from this
+# many on, so that a shared leading "a" or "a red" stays in front of the words that differ.
+CAPTION_MIN_SHARED_WORDS = 3
 
 
 class ComparePane(QWidget):
@@ -190,7 +193,8 @@ def difference_captions(outputs: Sequence[OutputDetails]) -> list[Caption]:
     outputs.
 
     A prompt that differs is shown by the words between the words all prompts start and end
-    with. Outputs whose parameters are all equal get "Same parameters as the others".
+    with, when those are at least CAPTION_MIN_SHARED_WORDS words. Outputs whose parameters are
+    all equal get "Same parameters as the others".
     """
     facts = [image_facts(details) for details in outputs]
     compared = [
@@ -219,24 +223,42 @@ def difference_captions(outputs: Sequence[OutputDetails]) -> list[Caption]:
 
 def _differing_words(texts: list[str]) -> list[str]:
     """Return each text's words between the words that all texts start with and end with,
-    with "…" where words were left out, shortened to CAPTION_PROMPT_CHARS characters."""
+    with "…" where words were left out, shortened to CAPTION_PROMPT_CHARS characters.
+
+    Shared runs shorter than CAPTION_MIN_SHARED_WORDS words are kept.
+    """
     word_lists = [text.split() for text in texts]
     shortest = min(len(words) for words in word_lists)
     prefix = 0
     while prefix < shortest and len({words[prefix] for words in word_lists}) == 1:
         prefix += 1
+    if prefix < CAPTION_MIN_SHARED_WORDS:
+        prefix = 0
     suffix = 0
     while suffix < shortest - prefix and len({words[-1 - suffix] for words in word_lists}) == 1:
         suffix += 1
+    if suffix < CAPTION_MIN_SHARED_WORDS:
+        suffix = 0
     parts = []
     for words in word_lists:
         middle = " ".join(words[prefix : len(words) - suffix]) or "—"
-        if len(middle) > CAPTION_PROMPT_CHARS:
-            middle = middle[: CAPTION_PROMPT_CHARS - 1] + "…"
         before = "…" if prefix else ""
         after = "…" if suffix else ""
+        if len(middle) > CAPTION_PROMPT_CHARS:
+            middle = _cut_at_word(middle, CAPTION_PROMPT_CHARS - 1)
+            after = "…"
         parts.append(f"{before}{middle}{after}")
     return parts
+
+
+def _cut_at_word(text: str, limit: int) -> str:
+    """Return the start of ``text`` up to ``limit`` characters, ending after a whole word
+    unless the first word alone is longer than ``limit``."""
+    cut = text[: limit + 1]
+    end = cut.rfind(" ")
+    if end <= 0:
+        return text[:limit]
+    return cut[:end].rstrip(",;:")
 
 
 def _compared_values(details: OutputDetails, facts: ImageFacts) -> list[tuple[str, str]]:

@@ -911,7 +911,10 @@ class GalleryPanel(QWidget):
         self.splitter.addWidget(self.view)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([240, 900])
+        # The filters start wide enough for a typical batch name beside the scroll bar that
+        # shows when the gallery is short. The grid takes every width change.
+        side_width = self.filters.sizeHint().width() + side.verticalScrollBar().sizeHint().width()
+        self.splitter.setSizes([side_width, 900])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(self.search)

@@ -24,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QCoreApplication, QLocale, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -68,7 +69,13 @@ SEARCH_DELAY_MS = 150
 # A new image is looked for among this many newest matches beyond the candidates themselves,
 # which leaves room for images whose time is later than a new output's (a clock set wrong).
 MATCH_WINDOW = 50
+# A filter list is as tall as its entries, from _MIN_LIST_ROWS to _LIST_ROWS rows, and
+# scrolls beyond that.
 _LIST_ROWS = 6
+_MIN_LIST_ROWS = 2
+# A Batch entry as long as most: batch names are the workflow's name and the time the batch
+# was queued, and the count follows. Its width sets the filter column's initial width.
+TYPICAL_BATCH_ENTRY = "#100 sd15_lora_txt2img 2026-12-31 23-59-59  (100)"
 _T = TypeVar("_T")
 
 
@@ -327,6 +334,8 @@ class SearchLine(QWidget):
         self.help_button.setToolTip(self.tr("Search fields and examples"))
         self.help_button.clicked.connect(self.show_help)
         self.count_label = QLabel()
+        # Space between the count and the window's right edge.
+        self.count_label.setContentsMargins(0, 0, 4, 0)
         self.error_label = QLabel()
         self.error_label.setStyleSheet(error_style())
         self.error_label.setWordWrap(True)
@@ -475,14 +484,13 @@ class FilterPanel(QWidget):
         layout.addWidget(_group(self.tr("Folders"), self.folders))
         layout.addStretch(1)
 
-    def _facet_list(self, all_text: str) -> QListWidget:
-        widget = QListWidget()
-        widget.setMaximumHeight(widget.fontMetrics().height() * _LIST_ROWS + 16)
-        widget.setUniformItemSizes(True)
+    def _facet_list(self, all_text: str) -> FacetList:
+        widget = FacetList()
         item = QListWidgetItem(all_text)
         item.setData(Qt.ItemDataRole.UserRole, None)
         widget.addItem(item)
         widget.setCurrentRow(0)
+        widget.fit_height()
         widget.currentItemChanged.connect(self._emit)
         return widget
 
@@ -530,6 +538,33 @@ class FilterPanel(QWidget):
         self.filtersChanged.emit(self.state())
 
 
+class FacetList(QListWidget):
+    """A list of the filter column, whose height follows its number of entries and whose
+    width hint fits TYPICAL_BATCH_ENTRY. Entries wider than the list are elided in the middle,
+    so that a batch's count and a folder's name stay visible."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setUniformItemSizes(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+
+    def fit_height(self) -> None:
+        """Make the list as tall as its entries, within _MIN_LIST_ROWS and _LIST_ROWS rows."""
+        rows = min(max(self.count(), _MIN_LIST_ROWS), _LIST_ROWS)
+        row_height = self.sizeHintForRow(0) if self.count() else self.fontMetrics().height()
+        self.setFixedHeight(row_height * rows + 2 * self.frameWidth())
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        # Qt 6's QCommonStyle draws item text inside the focus frame's margin plus one pixel
+        # on each side.
+        margin = self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1
+        text = self.fontMetrics().horizontalAdvance(TYPICAL_BATCH_ENTRY)
+        hint.setWidth(text + 2 * margin + 2 * self.frameWidth())
+        return hint
+
+
 def _group(title: str, widget: QWidget) -> QGroupBox:
     box = QGroupBox(title)
     layout = QVBoxLayout(box)
@@ -547,7 +582,7 @@ def _optional(kind: type[_T], value: object) -> _T | None:
     return value if isinstance(value, kind) else None
 
 
-def _fill(widget: QListWidget, entries: list[tuple[object, str, int]]) -> None:
+def _fill(widget: FacetList, entries: list[tuple[object, str, int]]) -> None:
     """Replace the entries after the list's first ("All …") item. A selected key that has no
     count any more stays listed with 0, so that it can be seen and deselected."""
     selected = _selected(widget)
@@ -570,6 +605,7 @@ def _fill(widget: QListWidget, entries: list[tuple[object, str, int]]) -> None:
     if selected is None:
         widget.setCurrentRow(0)
     widget.blockSignals(False)
+    widget.fit_height()
 
 
 class FolderList(QWidget):
@@ -588,8 +624,8 @@ class FolderList(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.list = QListWidget()
-        self.list.setMaximumHeight(110)
+        self.list = FacetList()
+        self.list.fit_height()
         self.list.setToolTip(self.tr("Checked folders are rescanned every minute"))
         self.list.itemChanged.connect(self._on_item_changed)
         self.list.currentItemChanged.connect(self._update_buttons)
@@ -608,6 +644,8 @@ class FolderList(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
+        # Hidden while empty, so that it takes no space below the buttons.
+        self.status.hide()
         self.dialog: QFileDialog | None = None
 
         buttons = QHBoxLayout()
@@ -637,6 +675,7 @@ class FolderList(QWidget):
             item.setCheckState(state)
             self.list.addItem(item)
         self.list.blockSignals(False)
+        self.list.fit_height()
         self._update_buttons()
 
     def choose_folder(self) -> None:
@@ -654,6 +693,7 @@ class FolderList(QWidget):
         if scanning:
             self.progress.setRange(0, 0)
             self.status.clear()
+            self.status.hide()
 
     def show_progress(self, progress: ScanProgress) -> None:
         self.set_scanning(True)
@@ -665,6 +705,7 @@ class FolderList(QWidget):
     def show_status(self, text: str) -> None:
         self.set_scanning(False)
         self.status.setText(text)
+        self.status.setVisible(bool(text))
 
     def _remove_selected(self) -> None:
         item = self.list.currentItem()

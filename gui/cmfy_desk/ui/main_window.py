@@ -81,6 +81,9 @@ from cmfy_desk.ui.workflow_actions import WorkflowActions
 log = logging.getLogger(__name__)
 
 STATUS_REFRESH_MS = 500
+# A job's change refreshes the status bar after this delay, in milliseconds, so that the
+# figures follow the end of the last job at once and a burst of changes costs one refresh.
+STATUS_AFTER_CHANGE_MS = 50
 ERROR_FLASH_MS = 10_000
 INFO_FLASH_MS = 5_000
 
@@ -188,6 +191,10 @@ class MainWindow(QMainWindow):
         self._status_timer.setInterval(STATUS_REFRESH_MS)
         self._status_timer.timeout.connect(self.refresh_status)
         self._status_timer.start()
+        self._status_after_change = QTimer(self)
+        self._status_after_change.setSingleShot(True)
+        self._status_after_change.setInterval(STATUS_AFTER_CHANGE_MS)
+        self._status_after_change.timeout.connect(self.refresh_status)
 
         self._attach(engine)
         keep_days = int(settings.get("history.keep_days"))
@@ -410,6 +417,8 @@ class MainWindow(QMainWindow):
     def _on_job_changed(self, job: Job) -> None:
         self.job_model.update_job(job)
         self.queue_actions.job_changed(job)
+        if not self._status_after_change.isActive():
+            self._status_after_change.start()
         if job.is_final and self.job_model.batch_finished(job.batch_id):
             self._announce_batch(job.batch_id)
 

@@ -106,7 +106,11 @@ STEPS = (
     TourStep(1, "window", "the window shows the empty queue"),
     TourStep(2, "batch-dialog", "the batch dialog lists both dropped workflows with their cost"),
     TourStep(3, "queued", "the batch dialog closed and the queue lists every job"),
-    TourStep(4, "finished", "every job succeeded and the gallery shows each image"),
+    TourStep(
+        4,
+        "finished",
+        "every job succeeded, the gallery shows each image and no job counts as running",
+    ),
     TourStep(5, "gallery", "the gallery is taller than the queue, its first image selected"),
     TourStep(6, "viewer", "the viewer shows the first image beside its metadata"),
     TourStep(7, "search", "the gallery shows the images of one batch that match the search"),
@@ -277,7 +281,7 @@ class Tour:
         self._save(step, window)
 
         step = self._begin(4)
-        await self._reach(step, lambda: _finished_state(window, jobs))
+        await self._reach(step, lambda: _finished_state(window, jobs, plan.workflow_count))
         self._save(step, window)
 
         step = self._begin(5)
@@ -328,6 +332,12 @@ class Tour:
         window = MainWindow(engine, settings, keystore, True)
         self.window = window
         window.show()
+        # After show() the filter column's scroll area fits the filters to its width on the
+        # event loop, after it shows or hides its scroll bar. The first step's check does not
+        # wait for it, so that it passes even with no time to wait.
+        deadline = time.monotonic() + self.step_timeout
+        while _filters_fit_state(window) is not None and time.monotonic() < deadline:
+            await asyncio.sleep(POLL_INTERVAL)
         return window
 
     async def _reach(self, step: TourStep, state: Callable[[], str | None]) -> None:
@@ -540,7 +550,9 @@ def _queued_state(window: MainWindow, jobs: int) -> str | None:
     return None
 
 
-def _finished_state(window: MainWindow, jobs: int) -> str | None:
+def _finished_state(window: MainWindow, jobs: int, batches: int) -> str | None:
+    """Return None once all ``jobs`` succeeded, the gallery shows their thumbnails, the Batch
+    list lists the ``batches`` and the status bar counts no running job."""
     listed = window.job_model.jobs()
     failed = [job for job in listed if job.is_final and job.status is not JobStatus.SUCCEEDED]
     if failed:
@@ -557,6 +569,13 @@ def _finished_state(window: MainWindow, jobs: int) -> str | None:
     decoded = sum(model.thumbnail_ready(row) for row in range(model.rowCount()))
     if decoded != jobs:
         return f"{decoded} of {jobs} thumbnails are decoded"
+    # The first entry is "All batches".
+    listed_batches = window.gallery_panel.filters.batches.count() - 1
+    if listed_batches != batches:
+        return f"the Batch list lists {listed_batches} of {batches} batches"
+    limits = window.limits_label.text()
+    if not limits.startswith("0/"):
+        return f"the status bar shows {limits!r}"
     return None
 
 
@@ -566,6 +585,16 @@ def _gallery_state(window: MainWindow) -> str | None:
         return f"the gallery is {gallery_height} px high, the queue {queue_height} px"
     if window.gallery.currentIndex().row() != 0:
         return "the first image is not selected"
+    return _filters_fit_state(window)
+
+
+def _filters_fit_state(window: MainWindow) -> str | None:
+    """Return None when the filter column's scroll area has laid out the filters for its
+    width after a splitter moved, so that no filter is cut off at the right."""
+    filters = window.gallery_panel.filters
+    viewport = filters.parentWidget()
+    if viewport is not None and filters.width() > viewport.width():
+        return f"the filters are {filters.width()} px wide in a {viewport.width()} px column"
     return None
 
 
@@ -647,7 +676,7 @@ def _gallery_search_state(window: MainWindow) -> str | None:
     count = panel.search.count_label.text()
     if count != image_count_text(model.rowCount()):
         return f"the count beside the search line is {count!r}"
-    return None
+    return _filters_fit_state(window)
 
 
 def _matches_search(record: ImageRecord) -> bool:
