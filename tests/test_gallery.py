@@ -848,6 +848,8 @@ def test_add_folder_indexes_and_remove_drops(
     assert future is not None
     result = future.result(timeout=30)
     qtbot.waitUntil(lambda: panel.model.rowCount() == len(ALL_NAMES) + 3, timeout=WAIT_MS)
+    # The status line follows the scan's end through the event queue, maybe after the rows.
+    qtbot.waitUntil(lambda: bool(panel.filters.folders.status.text()), timeout=WAIT_MS)
     listed = item_texts(panel.filters.folders.list)
     status = panel.filters.folders.status.text()
     panel.search.set_text("found")

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QImageReader
 from PySide6.QtWidgets import QApplication
 
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 SELF_TEST_TIMEOUT = 60.0  # seconds from the start to the closed window
 CLEANUP_TIMEOUT = 15.0  # seconds to stop the engine after a failure
+# Seconds for the first thumbnail, which starts a worker process first.
+THUMBNAIL_TIMEOUT_SECONDS = 20.0
 # The sandbox's simulated job takes seconds at speed 1; this brings it well under one.
 SANDBOX_SPEED = 50.0
 # Outputs are PNG, JPEG or WEBP, and the app icon is SVG. PNG is built into QtGui, the others
@@ -219,7 +221,10 @@ async def _run_sample_job(window: MainWindow, engine: Engine, progress: _Progres
         )
 
     progress.begin("checking the image and the window")
-    return _check_outputs(window, engine, job_id)
+    output = _check_outputs(window, engine, job_id)
+    progress.begin(f"waiting for the thumbnail of job {job_id}")
+    await _wait_for_thumbnail(window, job_id)
+    return output
 
 
 def _check_outputs(window: MainWindow, engine: Engine, job_id: int) -> Output:
@@ -241,6 +246,26 @@ def _check_outputs(window: MainWindow, engine: Engine, job_id: int) -> Output:
     if window.gallery_model.rowCount() < 1:
         raise SelfTestError(f"the gallery does not show the image of job {job_id}")
     return output
+
+
+async def _wait_for_thumbnail(window: MainWindow, job_id: int) -> None:
+    """Wait until the gallery shows the first image's thumbnail, made by a worker process."""
+    model = window.gallery_model
+    # Asking for the picture requests the thumbnail, as painting the grid does.
+    model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole)
+    deadline = time.monotonic() + THUMBNAIL_TIMEOUT_SECONDS
+    while not model.thumbnail_ready(0):
+        if time.monotonic() > deadline:
+            raise SelfTestError(
+                f"the gallery made no thumbnail of the image of job {job_id} "
+                f"in {THUMBNAIL_TIMEOUT_SECONDS:.0f} s"
+            )
+        await asyncio.sleep(0.05)
+    problem = model.thumbnail_error(0)
+    if problem:
+        raise SelfTestError(
+            f"the gallery made no thumbnail of the image of job {job_id}: {problem}"
+        )
 
 
 async def _clean_up(window: MainWindow | None, engine: Engine | None) -> None:

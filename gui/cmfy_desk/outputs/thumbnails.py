@@ -54,6 +54,20 @@ class ThumbnailError:
 ThumbnailResult = Thumbnail | ThumbnailError
 
 
+@dataclass(frozen=True)
+class ThumbnailPixels:
+    """The decoded pixels of a cached thumbnail, ready to wrap in an image of any toolkit.
+
+    ``data`` holds ``height`` rows of ``width`` pixels with no padding: 3 bytes a pixel (RGB),
+    or 4 (RGBA) when ``has_alpha``.
+    """
+
+    width: int
+    height: int
+    has_alpha: bool
+    data: bytes
+
+
 def make_thumbnail(
     source: Path, cache_dir: Path, max_side: int = DEFAULT_THUMBNAIL_SIZE
 ) -> ThumbnailResult:
@@ -98,6 +112,25 @@ def make_thumbnail(
             source, f"The thumbnail of {source.name} cannot be saved: {exc.strerror or exc}."
         )
     return Thumbnail(target, image.width, image.height, cached=False)
+
+
+def thumbnail_pixels(
+    source: Path, cache_dir: Path, max_side: int = DEFAULT_THUMBNAIL_SIZE
+) -> ThumbnailPixels | ThumbnailError:
+    """Return the pixels of the cached thumbnail of ``source``, making it first when needed.
+
+    Failures come back as a ThumbnailError, as from make_thumbnail().
+    """
+    result = make_thumbnail(source, cache_dir, max_side)
+    if isinstance(result, ThumbnailError):
+        return result
+    try:
+        with Image.open(result.path) as cached:
+            image = to_display_mode(cached)
+            image.load()
+    except _DECODE_ERRORS as exc:
+        return ThumbnailError(source, f"The thumbnail of {source.name} cannot be read: {exc}.")
+    return ThumbnailPixels(image.width, image.height, image.mode == "RGBA", image.tobytes())
 
 
 def render_thumbnail(source: Path, max_side: int) -> Image.Image:

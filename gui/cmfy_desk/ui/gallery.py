@@ -2,8 +2,8 @@
 
 GalleryModel keeps the ids of the images that match the search, 8 bytes each, and reads the
 image records a page at a time as the view requests them. Thumbnails come from the disk cache
-of outputs/thumbnails.py, made on two worker threads, and only the ones recently shown stay in
-memory. GalleryPanel puts the search line and the filters beside the grid.
+of outputs/thumbnails.py, made in worker processes (ui/thumbnail_loader.py), and only the ones
+recently shown stay in memory. GalleryPanel puts the search line and the filters beside the grid.
 """
 
 from __future__ import annotations
@@ -23,10 +23,8 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QRunnable,
     QSize,
     Qt,
-    QThreadPool,
     QTimer,
     QUrl,
     Signal,
@@ -45,7 +43,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QListView, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from cmfy_desk.outputs.index import index_output
-from cmfy_desk.outputs.thumbnails import Thumbnail, make_thumbnail
 from cmfy_desk.scheduler.events import NoticeLevel
 from cmfy_desk.store import (
     ImageField,
@@ -68,10 +65,10 @@ from cmfy_desk.ui.gallery_search import (
     SearchResult,
     SearchWorker,
 )
+from cmfy_desk.ui.thumbnail_loader import THUMBNAIL_SIZE, ThumbnailLoader
 
 log = logging.getLogger(__name__)
 
-THUMBNAIL_SIZE = 160
 # Records read per page, and the pages kept in memory. A record takes 1 to 2 KB with its
 # prompt, so the cache stays near 3 MB however many images match.
 PAGE_SIZE = 200
@@ -81,8 +78,6 @@ RECORD_CACHE_PAGES = 8
 THUMBNAIL_CACHE_LIMIT = 600
 # Messages of thumbnails that failed, kept so that a broken file is not decoded on every paint.
 FAILED_CACHE_LIMIT = 5000
-# Decoding is disk and CPU bound; two threads keep the UI responsive on a 2-core machine.
-THUMBNAIL_THREADS = 2
 # New images are looked for in this many top rows before the whole list is searched.
 _TOP_ROWS = 64
 # A refresh waits this long, in milliseconds, so that a burst of changes costs one search.
@@ -95,72 +90,6 @@ INSERT_INTERVAL_MS = 150
 CAPTION_CACHE_LIMIT = 4096
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-# Thumbnails -----------------------------------------------------------------------------
-
-
-class _ThumbnailSignals(QObject):
-    loaded = Signal(str, QImage, str)
-
-
-class _ThumbnailTask(QRunnable):
-    def __init__(self, path: str, cache_dir: Path, size: int, signals: _ThumbnailSignals):
-        super().__init__()
-        self._path = path
-        self._cache_dir = cache_dir
-        self._size = size
-        self._signals = signals
-
-    def run(self) -> None:
-        try:
-            result = make_thumbnail(Path(self._path), self._cache_dir, self._size)
-        except Exception as exc:
-            # A thread pool drops what a task raises, and the item would wait forever.
-            log.exception("Making the thumbnail of %s failed", self._path)
-            self._signals.loaded.emit(self._path, QImage(), f"No thumbnail: {exc}")
-            return
-        if not isinstance(result, Thumbnail):
-            self._signals.loaded.emit(self._path, QImage(), result.message)
-            return
-        image = QImage(str(result.path))
-        error = "" if not image.isNull() else f"The thumbnail {result.path} cannot be read."
-        self._signals.loaded.emit(self._path, image, error)
-
-
-class ThumbnailLoader(QObject):
-    """Makes thumbnails with make_thumbnail on THUMBNAIL_THREADS threads.
-
-    ``loaded(path, image, error)`` follows each request() on the UI thread: a decoded image and
-    an empty error, or a null image and the reason. clear_queue() drops the requests that have
-    not started, for items scrolled out of view.
-    """
-
-    loaded = Signal(str, QImage, str)
-
-    def __init__(
-        self, cache_dir: Path, size: int = THUMBNAIL_SIZE, parent: QObject | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.cache_dir = cache_dir
-        self.size = size
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(THUMBNAIL_THREADS)
-        self._signals = _ThumbnailSignals(self)
-        self._signals.loaded.connect(self.loaded)
-        self._closed = False
-
-    def request(self, path: str) -> None:
-        if not self._closed:
-            self._pool.start(_ThumbnailTask(path, self.cache_dir, self.size, self._signals))
-
-    def clear_queue(self) -> None:
-        self._pool.clear()
-
-    def shutdown(self) -> None:
-        self._closed = True
-        self._pool.clear()
-        self._pool.waitForDone()
 
 
 # The model ------------------------------------------------------------------------------
@@ -525,6 +454,11 @@ class GalleryModel(QAbstractListModel):
         if record is None or record.status is not ImageStatus.OK:
             return True
         return record.path in self._pixmaps or record.path in self._failed
+
+    def thumbnail_error(self, row: int) -> str:
+        """Return why ``row`` has no thumbnail, or "" when it has one or it is still coming."""
+        record = self.record_at(row)
+        return "" if record is None else self._failed.get(record.path, "")
 
     # Qt model interface -------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from cmfy_desk import APP_NAME, __version__
 from cmfy_desk.app import SANDBOX_CONNECTION, Engine, EngineError, scheduler_options
 from cmfy_desk.keystore import ApiKeyStore
 from cmfy_desk.logs import setup_logging
+from cmfy_desk.outputs.thumbnail_workers import shutdown_shared_workers
 from cmfy_desk.paths import AppPaths, resolve_paths, resource_path
 from cmfy_desk.settings import Settings
 from cmfy_desk.store import StoreError
@@ -211,6 +212,7 @@ def run_gui(options: argparse.Namespace) -> int:
         return int(qasync.run(_main(options, paths, instance)))
     finally:
         instance.close()
+        shutdown_shared_workers()
 
 
 async def _main(options: argparse.Namespace, paths: AppPaths, instance: InstanceServer) -> int:
