@@ -162,6 +162,19 @@ class JobSummary:
 
 
 @dataclass(frozen=True)
+class StoredJob:
+    """A job's prompt and parameters as the database stores them, as JSON text not yet
+    decoded, because a record written by an older version may hold no valid prompt."""
+
+    id: int
+    position: int
+    status: JobStatus
+    seed: int | None
+    prompt_json: str
+    parameters_json: str
+
+
+@dataclass(frozen=True)
 class ErrorCount:
     """An error (code and message, each possibly empty) and how many jobs of a batch had it."""
 
@@ -343,6 +356,42 @@ class History:
             ),
         )
         return [_job_from_row(row) for row in rows]
+
+    def stored_jobs(
+        self,
+        batch_id: int,
+        *,
+        statuses: Iterable[JobStatus] | None = None,
+        job_ids: Iterable[int] | None = None,
+    ) -> list[StoredJob]:
+        """Return the jobs of ``batch_id`` with their stored prompts, in position order:
+        those in ``statuses`` and of ``job_ids`` (all for None)."""
+        clauses = ["batch_id = ?"]
+        values: list[Any] = [batch_id]
+        if statuses is not None:
+            status_values = [status.value for status in statuses]
+            clauses.append(f"status IN ({','.join('?' * len(status_values))})")
+            values.extend(status_values)
+        if job_ids is not None:
+            ids = list(job_ids)
+            clauses.append(f"id IN ({','.join('?' * len(ids))})")
+            values.extend(ids)
+        rows = self._db.execute(
+            "SELECT id, position, status, seed, prompt_json, parameters_json FROM jobs"
+            f" WHERE {' AND '.join(clauses)} ORDER BY position",
+            values,
+        )
+        return [
+            StoredJob(
+                id=int(row[0]),
+                position=int(row[1]),
+                status=JobStatus(row[2]),
+                seed=row[3],
+                prompt_json=row[4] or "",
+                parameters_json=row[5] or "",
+            )
+            for row in rows
+        ]
 
     def job(self, job_id: int) -> JobSummary | None:
         row = self._db.execute(

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from PySide6.QtCore import (
     QModelIndex,
+    QPoint,
     Qt,
     QTimer,
     QUrl,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -51,9 +53,11 @@ from cmfy_desk.store.history import (
     prune_history,
     remove_batches,
 )
-from cmfy_desk.ui.gallery import THUMBNAIL_SIZE, ThumbnailLoader
+from cmfy_desk.ui.history_actions import HistoryRerunActions
 from cmfy_desk.ui.history_details import HistoryDetails, HistoryTree
 from cmfy_desk.ui.history_model import Column, HistoryModel
+from cmfy_desk.ui.history_rerun import HistoryRerunAction
+from cmfy_desk.ui.thumbnail_loader import THUMBNAIL_SIZE, ThumbnailLoader
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,8 @@ log = logging.getLogger(__name__)
 REFRESH_INTERVAL_MS = 2000
 # Thumbnails shown for a batch; the strip names the total.
 STRIP_LIMIT = 24
+# Width in pixels of the count columns when their header text is narrower.
+COUNT_COLUMN_WIDTH = 64
 
 
 class HistoryPruning(Protocol):
@@ -76,13 +82,15 @@ class HistoryPanel(QWidget):
     """The history tree beside the details of its current item, with the actions on it.
 
     ``openRequested(Output)`` requests the viewer for an output. ``galleryRequested(int)``
-    requests the gallery filtered to a batch. ``batchesRemoved(PruneResult)`` follows every
-    removal or pruning that deleted batches, and ``noticeRequested(NoticeLevel, str)``
-    carries a message for the notice panel.
+    requests the gallery filtered to a batch. ``rerunRequested(HistoryRerunRequest)`` asks
+    the window to run a batch or job again (see WorkflowActions.rerun_history).
+    ``batchesRemoved(PruneResult)`` follows every removal or pruning that deleted batches,
+    and ``noticeRequested(NoticeLevel, str)`` carries a message for the notice panel.
     """
 
     openRequested = Signal(object)
     galleryRequested = Signal(int)
+    rerunRequested = Signal(object)
     batchesRemoved = Signal(object)
     noticeRequested = Signal(object, str)
 
@@ -106,20 +114,7 @@ class HistoryPanel(QWidget):
         self.model = HistoryModel(self)
         self.tree = HistoryTree()
         self.tree.setModel(self.model)
-        header = self.tree.header()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(Column.NAME, 300)
-        header.resizeSection(Column.STATUS, 120)
-        for column in (
-            Column.JOBS,
-            Column.SUCCEEDED,
-            Column.FAILED,
-            Column.CANCELLED,
-            Column.OTHER,
-            Column.OUTPUTS,
-        ):
-            header.resizeSection(column, 64)
+        self._size_columns()
         self.details = HistoryDetails(self.thumbnails)
         self.empty_label = QLabel()
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -140,8 +135,23 @@ class HistoryPanel(QWidget):
         self.open_folder_button.clicked.connect(self.open_folder)
         self.gallery_button.clicked.connect(self.show_in_gallery)
         self.remove_button.clicked.connect(self.remove_selected)
+        self.rerun_actions = HistoryRerunActions(self)
+        self.rerun_actions.requested.connect(self.rerunRequested)
+        self.run_again_button = self.rerun_actions.button
+        # Listed in the keyboard shortcuts dialog as the tree's action.
+        self.tree.addAction(self.rerun_actions.run_again)
+        self.context_menu = QMenu(self)
+        self.context_menu.addAction(self.tr("Open folder"), self.open_folder)
+        self.context_menu.addAction(self.tr("Show in gallery"), self.show_in_gallery)
+        self.context_menu.addSeparator()
+        self.context_menu.addActions(self.rerun_actions.actions())
+        self.context_menu.addSeparator()
+        self.context_menu.addAction(self.tr("Remove from history…"), self.remove_selected)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._show_context_menu)
         self.tree.openRequested.connect(self.open_index)
         self.tree.removeRequested.connect(self.remove_selected)
+        self.tree.rerunRequested.connect(self.run_again)
         self.tree.selectionModel().currentRowChanged.connect(self._current_changed)
         self.model.dataChanged.connect(self._data_changed)
         self.model.modelReset.connect(self._current_changed)
@@ -156,6 +166,7 @@ class HistoryPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_folder_button)
         buttons.addWidget(self.gallery_button)
+        buttons.addWidget(self.run_again_button)
         buttons.addStretch(1)
         buttons.addWidget(self.remove_button)
         scroll = QScrollArea()
@@ -260,6 +271,30 @@ class HistoryPanel(QWidget):
             self._store.close()
             self._store = None
 
+    def _size_columns(self) -> None:
+        """Give every column room for its header text, and the counts at least
+        COUNT_COLUMN_WIDTH."""
+        header = self.tree.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(Column.NAME, 300)
+        header.resizeSection(Column.STATUS, 120)
+        counts = (
+            Column.JOBS,
+            Column.SUCCEEDED,
+            Column.FAILED,
+            Column.CANCELLED,
+            Column.OTHER,
+            Column.OUTPUTS,
+        )
+        for column in Column:
+            # sectionSizeHint measures the header's text with the style's margins.
+            width = header.sectionSizeHint(column)
+            if column in counts:
+                width = max(width, COUNT_COLUMN_WIDTH)
+            if width > header.sectionSize(column) or column in counts:
+                header.resizeSection(column, width)
+
     def _history(self) -> History | None:
         if self._store is None:
             try:
@@ -347,6 +382,8 @@ class HistoryPanel(QWidget):
         self.gallery_button.setEnabled(batch is not None or job is not None)
         removable = isinstance(summary, DaySummary) or (batch is not None and batch.counts.finished)
         self.remove_button.setEnabled(removable)
+        job_batch = self.model.fetched_batch(job.batch_id) if job is not None else None
+        self.rerun_actions.set_current(summary, batch or job_batch)
 
     def _selected_batch_id(self) -> int | None:
         summary = self.current_summary()
@@ -395,6 +432,25 @@ class HistoryPanel(QWidget):
             )
             return
         QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
+
+    def run_again(self) -> None:
+        """Request the selected batch, or job, queued again with the same prompts and seeds."""
+        self.rerun_actions.trigger(HistoryRerunAction.RUN_AGAIN)
+
+    def edit_and_run(self) -> None:
+        """Request the batch dialog filled with the selected batch's, or job's, workflow."""
+        self.rerun_actions.trigger(HistoryRerunAction.EDIT)
+
+    def run_failed_again(self) -> None:
+        """Request the jobs of the selected batch that did not succeed queued again."""
+        self.rerun_actions.trigger(HistoryRerunAction.RUN_FAILED)
+
+    def _show_context_menu(self, position: QPoint) -> None:
+        index = self.tree.indexAt(position)
+        if not index.isValid():
+            return
+        self.tree.setCurrentIndex(index)
+        self.context_menu.popup(self.tree.viewport().mapToGlobal(position))
 
     def show_in_gallery(self) -> None:
         batch_id = self._selected_batch_id()

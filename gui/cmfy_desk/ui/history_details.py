@@ -1,5 +1,6 @@
-"""The parts of the History tab: the tree, which takes Enter and Delete before the window's
-shortcuts, and the details of the current day, batch or job with a strip of output thumbnails.
+"""The parts of the History tab: the tree, which takes Enter, Delete and Ctrl+R before the
+window's shortcuts, and the details of the current day, batch or job with a strip of output
+thumbnails.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QIcon, QImage, QKeyEvent, QPixmap
+from PySide6.QtGui import QFont, QIcon, QImage, QKeyEvent, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -24,22 +25,24 @@ from PySide6.QtWidgets import (
 
 from cmfy_desk.store import Output
 from cmfy_desk.store.history import BatchSummary, DaySummary, JobCounts, JobSummary
-from cmfy_desk.ui.gallery import ThumbnailLoader
 from cmfy_desk.ui.history_model import HistoryModel, NodeKind, counts_text, day_text, job_title
 from cmfy_desk.ui.image_details import duration_text
 from cmfy_desk.ui.job_model import status_text
 from cmfy_desk.ui.theme import error_style
+from cmfy_desk.ui.thumbnail_loader import ThumbnailLoader
 
 STRIP_ICON_SIZE = 96
 
 
 class HistoryTree(QTreeView):
     """The tree of days, batches and jobs. Enter and Return emit ``openRequested(index)``,
-    Delete emits ``removeRequested()``. The tree takes these keys before the window's
-    shortcuts (Delete cancels the selected jobs in the queue), while it has focus."""
+    Delete emits ``removeRequested()`` and Ctrl+R (run_again_key()) ``rerunRequested()``. The
+    tree takes these keys before the window's shortcuts while it has focus, because the
+    window's Delete cancels and its Ctrl+R retries the jobs selected in the queue."""
 
     openRequested = Signal(QModelIndex)
     removeRequested = Signal()
+    rerunRequested = Signal()
 
     _KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Delete)
 
@@ -56,12 +59,15 @@ class HistoryTree(QTreeView):
     def event(self, event: QEvent) -> bool:
         if event.type() is QEvent.Type.ShortcutOverride:
             assert isinstance(event, QKeyEvent)
-            if event.key() in self._KEYS and _unmodified(event):
+            if (event.key() in self._KEYS and _unmodified(event)) or _is_run_again(event):
                 event.accept()
                 return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if _is_run_again(event):
+            self.rerunRequested.emit()
+            return
         if _unmodified(event) and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.openRequested.emit(self.currentIndex())
             return
@@ -76,6 +82,15 @@ class HistoryTree(QTreeView):
             self.openRequested.emit(index)
         else:
             self.setExpanded(index.siblingAtColumn(0), not self.isExpanded(index))
+
+
+def _is_run_again(event: QKeyEvent) -> bool:
+    return QKeySequence(event.keyCombination()) == run_again_key()
+
+
+def run_again_key() -> QKeySequence:
+    """Return the key that runs the current batch or job of the tree again."""
+    return QKeySequence(QCoreApplication.translate("HistoryTree", "Ctrl+R"))
 
 
 def _unmodified(event: QKeyEvent) -> bool:

@@ -267,6 +267,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.queue_splitter)
         self.history_panel.openRequested.connect(self.open_viewer)
         self.history_panel.galleryRequested.connect(self.show_batch_in_gallery)
+        self.history_panel.rerunRequested.connect(self.workflow_actions.rerun_history)
         self.history_panel.batchesRemoved.connect(self._history_removed)
         self.history_panel.noticeRequested.connect(self.notify)
         self.lower_tabs = QTabWidget()

@@ -1,5 +1,5 @@
 """The main window's workflow commands: loading files, the batch dialog, queueing what it
-planned, running an output again, and the model library window."""
+planned, running an output or a History batch again, and the model library window."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from cmfy_desk.app import Engine, EngineError
 from cmfy_desk.scheduler.events import NoticeLevel
@@ -18,12 +18,23 @@ from cmfy_desk.settings import Settings
 from cmfy_desk.store import Output, StoreError
 from cmfy_desk.ui.batch_dialog import BatchDialog
 from cmfy_desk.ui.batch_inputs import BatchInputs
+from cmfy_desk.ui.history_rerun import (
+    CONFIRM_JOBS,
+    HistoryRerunAction,
+    HistoryRerunRequest,
+    RebuildError,
+    RebuiltBatch,
+    edit_inputs,
+    rebuild_batch,
+)
 from cmfy_desk.ui.model_library_dialog import ModelLibraryDialog
 from cmfy_desk.ui.rerun import RerunAction, open_variation_count_dialog, workflow_of_output
 from cmfy_desk.ui.workflow_files import load_workflows
 from cmfy_desk.workflows.batch import SeedMode
 from cmfy_desk.workflows.definitions import NodeDefinitions
+from cmfy_desk.workflows.expansion import BatchPlan
 from cmfy_desk.workflows.formats import LoadedWorkflow
+from cmfy_desk.workflows.preflight import PreflightReport
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +47,8 @@ class WorkflowActions(QObject):
 
     ``engine()`` returns the engine in use or None; ``notify(level, text)`` shows a notice;
     ``spawn(coroutine, name)`` runs window work as a tracked task; ``save_settings()`` writes
-    the settings file. ``batch_dialog`` and ``model_library_dialog`` are the open dialogs.
+    the settings file. ``batch_dialog`` and ``model_library_dialog`` are the open dialogs, and
+    ``rerun_confirmation`` the question before a large History batch runs again.
     """
 
     def __init__(
@@ -58,6 +70,7 @@ class WorkflowActions(QObject):
         self._save_settings = save_settings
         self.batch_dialog: BatchDialog | None = None
         self.model_library_dialog: ModelLibraryDialog | None = None
+        self.rerun_confirmation: QMessageBox | None = None
 
     # Adding workflows -------------------------------------------------------------------------
 
@@ -193,6 +206,142 @@ class WorkflowActions(QObject):
                 ),
             )
 
+    # Running History batches again -----------------------------------------------------------
+
+    def rerun_history(self, request: HistoryRerunRequest) -> None:
+        """Queue a History batch or job again, or edit it in the batch dialog, as
+        ``request.action`` selects. Queueing more than CONFIRM_JOBS jobs requests confirmation
+        first."""
+        if self._engine() is None:
+            self._notify(
+                NoticeLevel.ERROR,
+                self.tr("Cannot run it again: not connected. Check the connection in Settings."),
+            )
+            return
+        if request.action is not HistoryRerunAction.EDIT and request.job_count > CONFIRM_JOBS:
+            self._confirm_rerun(request)
+            return
+        self._spawn(
+            self._rerun_history(request),
+            self.tr("Running batch '{name}' again").format(name=request.batch_name),
+        )
+
+    def _confirm_rerun(self, request: HistoryRerunRequest) -> None:
+        if self.rerun_confirmation is not None:
+            self.rerun_confirmation.raise_()
+            return
+        box = QMessageBox(self._parent)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Queue a large batch?"))
+        box.setText(
+            self.tr("Queue {count} jobs of batch '{name}' again?").format(
+                count=f"{request.job_count:,}", name=request.batch_name
+            )
+        )
+        box.setInformativeText(
+            self.tr("This is more than {limit} jobs, and each job costs GPU time.").format(
+                limit=CONFIRM_JOBS
+            )
+        )
+        queue = box.addButton(self.tr("Queue"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def finished(_result: int) -> None:
+            clicked: QAbstractButton | None = box.clickedButton()
+            self.rerun_confirmation = None
+            box.deleteLater()
+            if clicked is queue:
+                self._spawn(
+                    self._rerun_history(request),
+                    self.tr("Running batch '{name}' again").format(name=request.batch_name),
+                )
+
+        box.finished.connect(finished)
+        self.rerun_confirmation = box
+        box.open()
+
+    async def _rerun_history(self, request: HistoryRerunRequest) -> None:
+        engine = self._engine()
+        if engine is None:
+            return
+        try:
+            # Decoding thousands of stored prompts takes long enough to stall the window.
+            rebuilt = await asyncio.to_thread(rebuild_batch, engine.store.path, request)
+        except RebuildError as exc:
+            log.warning("Running batch %d again failed: %s", request.batch_id, exc)
+            self._notify(NoticeLevel.ERROR, str(exc))
+            return
+        if self._engine() is not engine:
+            self._notify(
+                NoticeLevel.ERROR,
+                self.tr(
+                    "Nothing was queued: the connection changed while batch '{name}' was read. "
+                    "Run it again."
+                ).format(name=request.batch_name),
+            )
+            return
+        if request.action is HistoryRerunAction.EDIT:
+            self.ask_batch([rebuilt.workflow], edit_inputs(rebuilt))
+        else:
+            self._queue_rebuilt(engine, rebuilt)
+
+    def _queue_rebuilt(self, engine: Engine, rebuilt: RebuiltBatch) -> None:
+        """Queue the rebuilt jobs as a new batch on the connection the batch ran on."""
+        name = rebuilt.batch.name
+        connection = rebuilt.batch.connection
+        report = self._checked_report(engine, rebuilt)
+        if report is None:
+            return
+
+        # The jobs keep the seeds they had, so the new batch records them as a seed list.
+        seeds = tuple(job.seed for job in rebuilt.jobs if job.seed is not None)
+        plan = BatchPlan(count=len(rebuilt.jobs), seed_mode=SeedMode.LIST, seeds=seeds)
+        try:
+            batch, jobs = engine.queue_planned(
+                rebuilt.workflow, plan, rebuilt.planned(report), connection
+            )
+        except (ValueError, EngineError, StoreError) as exc:
+            log.warning("Running batch %d again failed: %s", rebuilt.batch.id, exc)
+            self._notify(
+                NoticeLevel.ERROR,
+                self.tr("Batch '{name}': running it again failed: {error}").format(
+                    name=name, error=exc
+                ),
+            )
+            return
+
+        log.info("Ran batch %d again as batch %d: %d jobs", rebuilt.batch.id, batch.id, len(jobs))
+        self._notify(
+            NoticeLevel.INFO,
+            self.tr("Queued {count} jobs of batch '{name}' again as batch '{new}'.").format(
+                count=len(jobs), name=name, new=batch.name
+            ),
+        )
+
+    def _checked_report(self, engine: Engine, rebuilt: RebuiltBatch) -> PreflightReport | None:
+        """Return the pre-flight report of the first rebuilt job on the batch's connection.
+        Return None after a notice when that connection is gone or the report has errors."""
+        name = rebuilt.batch.name
+        connection = rebuilt.batch.connection
+        if connection not in engine.connection_labels:
+            message = self.tr(
+                "Batch '{name}' ran on the connection {connection}, which is no longer set up. "
+                "Nothing was queued. Use Edit and run… to choose a connection."
+            ).format(name=name, connection=connection)
+        else:
+            report = engine.preflight(rebuilt.workflow, connection)
+            if not report.errors:
+                return report
+            errors = report.errors
+            message = self.tr(
+                "Batch '{name}' cannot be run again: {details} Nothing was queued. Use "
+                "Edit and run… to change the workflow."
+            ).format(name=name, details="; ".join(finding.message for finding in errors))
+        log.warning("Not running batch %d again: %s", rebuilt.batch.id, message)
+        self._notify(NoticeLevel.ERROR, message)
+        return None
+
     # Model library ----------------------------------------------------------------------------
 
     def open_model_library(self) -> None:
@@ -230,3 +379,5 @@ class WorkflowActions(QObject):
         """Close the dialogs that read the old engine's database."""
         if self.model_library_dialog is not None:
             self.model_library_dialog.reject()
+        if self.rerun_confirmation is not None:
+            self.rerun_confirmation.reject()
