@@ -76,6 +76,7 @@ from cmfy_desk.ui.quit_guard import RUNNING_STATUSES, QuitGuard
 from cmfy_desk.ui.status_bar import WindowStatusBar
 from cmfy_desk.ui.tasks import WindowTasks
 from cmfy_desk.ui.viewer import ImageViewer
+from cmfy_desk.ui.warm_up import warm_up_later
 from cmfy_desk.ui.workflow_actions import WorkflowActions
 
 log = logging.getLogger(__name__)
@@ -197,6 +198,7 @@ class MainWindow(QMainWindow):
         self._status_after_change.timeout.connect(self.refresh_status)
 
         self._attach(engine)
+        warm_up_later(self)
         keep_days = int(settings.get("history.keep_days"))
         if keep_days > 0:
             self._tasks.spawn(
