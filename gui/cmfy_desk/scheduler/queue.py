@@ -48,6 +48,10 @@ from cmfy_desk.store.database import new_idempotency_key
 
 log = logging.getLogger(__name__)
 
+# The submission loop gives the event loop a turn after this long, so that the window
+# repaints while many free slots are filled: each submission reads and writes the database.
+SUBMIT_SLICE_SECONDS = 0.008
+
 
 @dataclass(frozen=True)
 class SchedulerOptions:
@@ -305,7 +309,13 @@ class Scheduler:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
+            slice_started = time.monotonic()
             while not self._paused and len(self._in_flight) < self.target_in_flight:
+                if time.monotonic() - slice_started > SUBMIT_SLICE_SECONDS:
+                    # Filling many free slots at once would hold up the window's repaints.
+                    await asyncio.sleep(0)
+                    slice_started = time.monotonic()
+                    continue
                 delay = self._hold_until - time.monotonic()
                 if delay > 0:
                     self._call_later(delay, self.wake)
