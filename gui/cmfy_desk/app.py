@@ -71,6 +71,7 @@ from cmfy_desk.store import (
     StoreError,
     WebhookDelivery,
 )
+from cmfy_desk.store.checkpoints import BackgroundCheckpoints
 from cmfy_desk.store.model_library import ModelLibrary
 from cmfy_desk.workflows.batch import SeedMode
 from cmfy_desk.workflows.definitions import NodeDefinitions
@@ -179,6 +180,7 @@ class Engine:
         self._grid_tasks: set[asyncio.Task[None]] = set()
         self._index_task: asyncio.Future[int] | None = None
         self._index_executor: ThreadPoolExecutor | None = None
+        self._checkpoints: BackgroundCheckpoints | None = None
         self._stop_indexing = threading.Event()
 
     # Lifecycle ---------------------------------------------------------------------------
@@ -194,6 +196,8 @@ class Engine:
             self._definitions = _load_definitions_file(Path(self.connection.definitions_file))
 
         self._store = Store.open(self.database)
+        self._checkpoints = BackgroundCheckpoints(self.database, self._store.connection)
+        self._checkpoints.start()
         self.model_library = ModelLibrary(self._store)
         seed_model_library(self.model_library)
         # A thread of the engine's own: under qasync the loop's default executor runs QThreads,
@@ -341,6 +345,10 @@ class Engine:
             await self._receiver.stop()
         if self._downloader:
             await self._downloader.aclose()
+        if self._checkpoints is not None:
+            # One last checkpoint on its thread, so the window's close waits for no disk.
+            await asyncio.to_thread(self._checkpoints.stop)
+            self._checkpoints = None
         if self._store:
             self._store.close()
         self._receiver = None
