@@ -141,3 +141,24 @@ def test_job_parameters_are_recorded(tmp_path: Path) -> None:
         {"seed": 1, "prompt": "a fox"},
         {"seed": 2, "prompt": "a cat"},
     ]
+
+
+def test_added_jobs_equal_the_stored_ones(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db.sqlite3")
+    prompts = [{"1": {"class_type": "KSampler", "inputs": {"seed": seed}}} for seed in (7, 8, 9)]
+    _batch, added = store.add_batch(
+        name="b",
+        workflow_name="wf",
+        workflow_path="/wf.json",
+        connection="sandbox",
+        seed_mode="increment",
+        output_dir="b",
+        jobs=[(prompt, f"hash{index}", 7 + index) for index, prompt in enumerate(prompts)],
+        parameters=[{"seed": 7 + index} for index in range(3)],
+        model_keys=["sd15", "sd15", "sdxl"],
+        priority=2,
+    )
+    assert [job.status for job in added] == [JobStatus.QUEUED] * 3
+    assert [job.model_key for job in added] == ["sd15", "sd15", "sdxl"]
+    assert added == [store.get_job(job.id) for job in added]
+    store.close()
