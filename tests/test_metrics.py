@@ -15,6 +15,7 @@ from cmfy_desk.app import ConnectionConfig, Engine
 from cmfy_desk.metrics import (
     JOB_HISTORY_COLUMNS,
     METRICS_CSV_COLUMNS,
+    MIN_THROUGHPUT_WINDOW_SECONDS,
     REQUEUE_CODE,
     AdviceCode,
     CacheSource,
@@ -288,6 +289,41 @@ def test_throughput_over_window(store: Store) -> None:
     assert metrics.throughput_per_minute == pytest.approx(2.0)
 
 
+def quick_jobs(store: Store) -> None:
+    """Three jobs on "sandbox" that ran within half a second."""
+    for index, job_id in enumerate(add_batch(store, 3, connection="sandbox", name="quick")):
+        start = T0 + 0.1 * index
+        run_job(
+            store,
+            job_id,
+            submitted=start,
+            started=start,
+            completed=start + 0.2,
+            finished=start + 0.3,
+            execution_ms=150,
+        )
+
+
+def test_throughput_needs_a_minute(store: Store) -> None:
+    quick_jobs(store)
+    steady = add_batch(store, 3, connection="cloud", name="steady")
+    for index, job_id in enumerate(steady):
+        start = T0 + 20 * index
+        run_job(
+            store, job_id, submitted=start, started=start, completed=start + 19, finished=start + 20
+        )
+
+    fast = compute_metrics(store, MetricsScope(connection="sandbox"), now=T0 + 999)
+    minute = compute_metrics(store, MetricsScope(connection="cloud"), now=T0 + 999)
+
+    # Three jobs in half a second would read as 360 jobs/min.
+    assert fast.window_end is not None and fast.window_start is not None
+    assert fast.window_end - fast.window_start == pytest.approx(0.5)
+    assert fast.throughput_per_minute is None
+    assert minute.window_end == T0 + MIN_THROUGHPUT_WINDOW_SECONDS
+    assert minute.throughput_per_minute == pytest.approx(3.0)
+
+
 def test_series_per_minute_with_gaps(store: Store) -> None:
     jobs = add_batch(store, 3)
     finishes = [T0 + 10, T0 + 20, T0 + 130]
@@ -366,9 +402,122 @@ def test_cache_misses_inferred_from_start_delays(store: Store) -> None:
     assert metrics.cache.hit_rate == pytest.approx(0.5)
 
 
-def test_queue_time_miss_needs_model_change(store: Store) -> None:
+def run_with_start_delay(
+    store: Store, job_id: int, *, start: float, delay: float, gpu: float
+) -> None:
+    """Finish a job that spent ``delay`` seconds on the node beyond ``gpu`` seconds of GPU time."""
+    run_job(
+        store,
+        job_id,
+        submitted=start - 0.05,
+        started=start,
+        completed=start + delay + gpu,
+        finished=start + delay + gpu + 0.05,
+        execution_ms=round(gpu * 1000),
+    )
+
+
+# Start delays and GPU times of 12 jobs through the built-in sandbox at speed 5, where one
+# model download takes 1.6 s: LoRA jobs that downloaded two models, then SD 1.5 and SDXL jobs.
+SANDBOX_RUN = [
+    (3.216, 0.296),
+    (3.223, 0.296),
+    (0.012, 0.296),
+    (0.025, 0.296),
+    (0.018, 0.52),
+    (0.019, 0.52),
+    (0.013, 0.52),
+    (0.017, 0.52),
+    (1.667, 1.8),
+    (1.68, 1.8),
+    (0.041, 1.8),
+    (0.095, 1.8),
+]
+
+
+def test_fast_sandbox_misses_inferred(store: Store) -> None:
+    jobs = add_batch(store, len(SANDBOX_RUN), connection="sandbox")
+    for index, (job_id, (delay, gpu)) in enumerate(zip(jobs, SANDBOX_RUN, strict=True)):
+        run_with_start_delay(store, job_id, start=T0 + 5 * index, delay=delay, gpu=gpu)
+    downloaded = {jobs[0], jobs[1], jobs[8], jobs[9]}
+
+    # No facts: the view of every connection in the command line.
+    metrics = compute_metrics(store, MetricsScope())
+    hits, misses = infer_cache_lookups(load_timings(store, MetricsScope()))
+
+    assert misses == downloaded
+    assert hits == set(jobs) - downloaded
+    assert metrics.cache.source is CacheSource.INFERRED
+    assert (metrics.cache.hits, metrics.cache.misses) == (8, 4)
+    assert metrics.cache.margin_seconds == pytest.approx(0.8)
+
+
+def test_sandbox_speed_sets_the_margin(store: Store) -> None:
+    # The same kind of run at speed 20, where one download takes 0.4 s.
+    delays = [(0.81, 0.074), (0.012, 0.074), (0.02, 0.13), (0.42, 0.45), (0.09, 0.45)]
+    jobs = add_batch(store, len(delays), connection="sandbox")
+    for index, (job_id, (delay, gpu)) in enumerate(zip(jobs, delays, strict=True)):
+        run_with_start_delay(store, job_id, start=T0 + 2 * index, delay=delay, gpu=gpu)
+    facts = connection_facts(ConnectionConfig(kind="sandbox", sandbox_speed=20.0))
+
+    of_connection = compute_metrics(store, MetricsScope(connection="sandbox"), facts)
+    of_everything = compute_metrics(
+        store, MetricsScope(), download_seconds={"sandbox": facts.download_seconds}
+    )
+
+    assert facts.download_seconds == pytest.approx(0.4)
+    for metrics in (of_connection, of_everything):
+        assert (metrics.cache.hits, metrics.cache.misses) == (3, 2)
+        assert metrics.cache.margin_seconds == pytest.approx(0.2)
+
+
+def test_slow_warm_starts_are_hits(store: Store) -> None:
+    # Saving large outputs takes 11-13 s on every job. Two jobs also downloaded a checkpoint,
+    # which takes 30-60 s by the service's docs.
+    delays = [11.6, 58.3, 12.4, 11.9, 46.0, 12.8]
+    jobs = add_batch(store, len(delays), models=[SD15, SDXL, SDXL, SD15, SD15_MIRROR, SD15])
+    for index, (job_id, delay) in enumerate(zip(jobs, delays, strict=True)):
+        run_with_start_delay(store, job_id, start=T0 + 100 * index, delay=delay, gpu=6.0)
+
+    hits, misses = infer_cache_lookups(load_timings(store, MetricsScope()))
+
+    assert misses == {jobs[1], jobs[4]}
+    assert hits == {jobs[0], jobs[2], jobs[3], jobs[5]}
+
+
+def test_every_start_cold_counts_from_zero(store: Store) -> None:
+    # No start was faster than one download, so none is taken as the warm start.
+    delays = [41.0, 35.5, 52.0]
+    jobs = add_batch(store, len(delays), models=[SD15, SDXL, SD15_MIRROR])
+    for index, (job_id, delay) in enumerate(zip(jobs, delays, strict=True)):
+        run_with_start_delay(store, job_id, start=T0 + 100 * index, delay=delay, gpu=5.0)
+
+    hits, misses = infer_cache_lookups(load_timings(store, MetricsScope()))
+
+    assert hits == set()
+    assert misses == set(jobs)
+
+
+def test_fastest_start_is_per_connection(store: Store) -> None:
+    cloud = add_batch(store, 2, connection="cloud", name="cloud")
+    sandbox = add_batch(store, 2, connection="sandbox", name="sandbox")
+    # 2.0 s is a warm start on cmfy.cloud but a download in the sandbox at speed 5.
+    delays = [2.0, 40.0, 0.02, 2.0]
+    for index, (job_id, delay) in enumerate(zip(cloud + sandbox, delays, strict=True)):
+        run_with_start_delay(store, job_id, start=T0 + 100 * index, delay=delay, gpu=1.0)
+
+    hits, misses = infer_cache_lookups(load_timings(store, MetricsScope()))
+    metrics = compute_metrics(store, MetricsScope())
+
+    assert hits == {cloud[0], sandbox[0]}
+    assert misses == {cloud[1], sandbox[1]}
+    # The two connections have different margins, so the view names none.
+    assert metrics.cache.margin_seconds is None
+
+
+def test_jobs_without_gpu_time_not_judged(store: Store) -> None:
     jobs = add_batch(store, 3, models=[SD15, SD15, SDXL])
-    # No execution time: only the queue time is known, and every job waited 40 s.
+    # No execution time: the 40 s queue time mixes waiting for a slot with any download.
     for index, job_id in enumerate(jobs):
         start = T0 + 100 * index
         run_job(
@@ -380,10 +529,13 @@ def test_queue_time_miss_needs_model_change(store: Store) -> None:
             finished=start + 51,
         )
 
-    hits, misses = infer_cache_lookups(load_timings(store, MetricsScope()), 10.0)
+    hits, misses = infer_cache_lookups(load_timings(store, MetricsScope()))
+    metrics = compute_metrics(store, MetricsScope(connection="cloud"))
 
-    assert hits == {jobs[1]}
-    assert misses == {jobs[0], jobs[2]}
+    assert hits == set()
+    assert misses == set()
+    assert metrics.cache.source is CacheSource.NONE
+    assert metrics.cache.hit_rate is None
 
 
 def test_sandbox_counters_only_for_whole_connection(store: Store) -> None:
@@ -406,7 +558,7 @@ def test_sandbox_counters_only_for_whole_connection(store: Store) -> None:
             "requests_total": 40,
         },
         requests=40,
-        cold_start_threshold=0.5,
+        download_seconds=1.0,
     )
 
     whole = compute_metrics(store, MetricsScope(connection="sandbox"), facts)
@@ -420,7 +572,7 @@ def test_sandbox_counters_only_for_whole_connection(store: Store) -> None:
     assert whole.rate_limits.by_code == {"queue_full": 2}
     assert whole.rate_limits.share_of_requests == pytest.approx(0.05)
     assert batch.cache.source is CacheSource.INFERRED
-    assert batch.cache.threshold_seconds == 0.5
+    assert batch.cache.margin_seconds == 0.5
     assert batch.rate_limits.source is RateLimitSource.JOB_EVENTS
     assert batch.rate_limits.total == 0
 
@@ -833,24 +985,32 @@ def test_export_to_missing_folder_fails_cleanly(store: Store, tmp_path: Path) ->
 async def test_sandbox_batch_figures_end_to_end(
     tmp_path: Path, bundled_workflow_paths: list[Path]
 ) -> None:
-    workflow = load_workflow_file(
-        next(p for p in bundled_workflow_paths if p.stem == "sd15_txt2img")
+    sd15, sdxl = (
+        load_workflow_file(next(p for p in bundled_workflow_paths if p.stem == stem))
+        for stem in ("sd15_txt2img", "sdxl_txt2img")
     )
+    # At speed 5 a model download takes 1.6 s, the speed the settings start with.
     engine = Engine(
         tmp_path / "data" / "cmfy-desk.sqlite3",
         tmp_path / "out",
-        ConnectionConfig(kind="sandbox", sandbox_speed=20.0),
+        ConnectionConfig(kind="sandbox", sandbox_speed=5.0),
     )
     await engine.start()
     try:
-        batch, _jobs = engine.add_batch(workflow, 6, SeedMode.INCREMENT, base_seed=7)
-        await wait_for(lambda: not engine.unfinished_jobs({batch.id}), 60.0)
+        batch, _jobs = engine.add_batch(sd15, 4, SeedMode.INCREMENT, base_seed=7)
+        other, _jobs = engine.add_batch(sdxl, 3, SeedMode.INCREMENT, base_seed=7)
+        await wait_for(lambda: not engine.unfinished_jobs({batch.id, other.id}), 60.0)
         assert engine.sandbox is not None
         facts = connection_facts(engine.connection, sandbox=engine.sandbox, running_limit=2)
         whole = compute_metrics(engine.store, MetricsScope(connection="sandbox"), facts)
-        of_batch = compute_metrics(
-            engine.store, MetricsScope(connection="sandbox", batch_id=batch.id), facts
-        )
+        batches = [
+            compute_metrics(
+                engine.store, MetricsScope(connection="sandbox", batch_id=batch_id), facts
+            )
+            for batch_id in (batch.id, other.id)
+        ]
+        # Every connection, as the command line shows it: no sandbox counters, no facts.
+        everything = compute_metrics(engine.store, MetricsScope())
         items = {
             item.code: item
             for item in production_checklist(
@@ -861,25 +1021,34 @@ async def test_sandbox_batch_figures_end_to_end(
     finally:
         await engine.stop()
 
-    assert whole.jobs == 6
-    assert whole.status_counts == {JobStatus.SUCCEEDED: 6}
-    assert whole.total.count == 6
-    assert whole.queue.count == 6
-    assert whole.execution.count == 6
-    assert whole.throughput_per_minute is not None
-    assert whole.throughput_per_minute > 0
+    assert whole.jobs == 7
+    assert whole.status_counts == {JobStatus.SUCCEEDED: 7}
+    assert whole.total.count == 7
+    assert whole.queue.count == 7
+    assert whole.execution.count == 7
+    # Seven jobs in a few seconds are too few to give a rate.
+    assert whole.window_end is not None and whole.window_start is not None
+    assert whole.window_end - whole.window_start < MIN_THROUGHPUT_WINDOW_SECONDS
+    assert whole.throughput_per_minute is None
     assert whole.cache.source is CacheSource.SANDBOX
     assert (whole.cache.hits, whole.cache.misses) == (
         stats["cache"]["hits"],
         stats["cache"]["misses"],
     )
-    assert whole.cache.misses >= 1
+    # The first job on each simulated node downloaded its checkpoint.
+    assert whole.cache.misses >= 2
     assert whole.rate_limits.requests == stats["requests_total"]
-    assert sum(bucket.finished for bucket in whole.series) == 6
-    assert of_batch.cache.source is CacheSource.INFERRED
-    # The first job on each of the two simulated nodes downloaded the checkpoint.
-    assert of_batch.cache.misses >= 1
-    assert of_batch.cache.lookups == 6
+    assert sum(bucket.finished for bucket in whole.series) == 7
+    # Each workflow names one checkpoint, so one lookup per job is one per model URL, and
+    # the start delays find exactly the misses the sandbox counted.
+    assert everything.cache.source is CacheSource.INFERRED
+    assert (everything.cache.hits, everything.cache.misses) == (
+        stats["cache"]["hits"],
+        stats["cache"]["misses"],
+    )
+    assert [figures.cache.source for figures in batches] == [CacheSource.INFERRED] * 2
+    assert sum(figures.cache.misses for figures in batches) == stats["cache"]["misses"]
+    assert sum(figures.cache.lookups for figures in batches) == 7
     assert items[CheckCode.IDEMPOTENCY].state is CheckState.OK
     assert items[CheckCode.CONCURRENCY].state is CheckState.OK
     assert items[CheckCode.CONCURRENCY].values["peak"] <= 2

@@ -27,6 +27,7 @@ from cmfy_desk.metrics import (
     CheckState,
     ConnectionFacts,
     FixAction,
+    connection_facts,
 )
 from cmfy_desk.paths import bundled_workflows
 from cmfy_desk.scheduler.events import Notice, NoticeLevel
@@ -36,7 +37,7 @@ from cmfy_desk.ui.charts import nice_ceiling
 from cmfy_desk.ui.main_window import MainWindow
 from cmfy_desk.ui.metrics_dialog import QUEUE_COLOR, RUN_COLOR, MetricsDialog
 from cmfy_desk.ui.metrics_panels import TextTableModel
-from cmfy_desk.ui.metrics_text import format_duration
+from cmfy_desk.ui.metrics_text import WORDING
 from cmfy_desk.ui.notifications import (
     NOTIFICATION_SETTINGS,
     Delivery,
@@ -46,7 +47,16 @@ from cmfy_desk.ui.notifications import (
     Notifier,
     batch_outcome_text,
 )
-from tests.test_metrics import SD15, SD15_DOWNLOAD, SDXL, T0, add_batch, run_job
+from tests.test_metrics import (
+    SD15,
+    SD15_DOWNLOAD,
+    SDXL,
+    T0,
+    add_batch,
+    quick_jobs,
+    run_job,
+    run_with_start_delay,
+)
 
 
 @dataclass
@@ -155,10 +165,10 @@ def test_text_table_model_updates_rows_in_place(qtbot: QtBot) -> None:
 
 
 def test_duration_and_axis_formats() -> None:
-    assert format_duration(None) == "—"
-    assert format_duration(4.24) == "4.2 s"
-    assert format_duration(200) == "3 min 20 s"
-    assert format_duration(7500) == "2 h 5 min"
+    assert WORDING.format_duration(None) == "—"
+    assert WORDING.format_duration(4.24) == "4.2 s"
+    assert WORDING.format_duration(200) == "3 min 20 s"
+    assert WORDING.format_duration(7500) == "2 h 5 min"
     assert nice_ceiling(0) == 1.0
     assert nice_ceiling(7.3) == 10.0
     assert nice_ceiling(23) == 25.0
@@ -231,7 +241,9 @@ def test_warnings_offer_their_fixes(qtbot: QtBot, store: Store) -> None:
     assert messages[0] == (
         "Jobs wait long to start: the 95th percentile of queue time is 1 min 0 s, above 30.0 s."
     )
-    assert messages[1] == "Only 0 % of model lookups hit the node cache, below 50 %."
+    assert messages[1] == (
+        "Only 0 % of model lookups hit the node cache (inferred from start delays), below 50 %."
+    )
     assert dialog.warning_rows[0].fix.startswith("Spread load or lower concurrency")
     assert dialog.warning_rows[1].fix.startswith("Use one canonical URL per model")
     # No function opens the queue settings here, so that fix has no button.
@@ -239,6 +251,45 @@ def test_warnings_offer_their_fixes(qtbot: QtBot, store: Store) -> None:
     assert library_button.text() == "Check model URLs…"
     assert library_button.property("fixAction") == "model_library"
     assert opened == ["library"]
+
+
+def test_quick_jobs_show_no_throughput(qtbot: QtBot, store: Store) -> None:
+    quick_jobs(store)
+    engine = StoreEngine(store, ConnectionConfig(kind="sandbox"))
+    dialog = open_dialog(qtbot, engine)
+
+    figures = {row[0]: row[1] for row in dialog.figures_model.rows()}
+    names = [row[0] for row in dialog.figures_model.rows()]
+    tip = dialog.figures_model.data(
+        dialog.figures_model.index(names.index("Throughput"), 0), Qt.ItemDataRole.ToolTipRole
+    )
+
+    assert dialog.scope_combo.currentText() == "Connection: sandbox"
+    assert figures["Throughput"] == "Not enough data"
+    assert tip == "The jobs span 0.5 s. Throughput needs at least 60 s to be a rate."
+
+
+def test_every_connection_uses_their_download_times(qtbot: QtBot, store: Store) -> None:
+    # A sandbox at speed 20, where one download takes 0.4 s: two of five jobs downloaded.
+    delays = [(0.81, 0.074), (0.012, 0.074), (0.02, 0.13), (0.42, 0.45), (0.09, 0.45)]
+    jobs = add_batch(store, len(delays), connection="sandbox")
+    for index, (job_id, (delay, gpu)) in enumerate(zip(jobs, delays, strict=True)):
+        run_with_start_delay(store, job_id, start=T0 + 2 * index, delay=delay, gpu=gpu)
+    config = ConnectionConfig(kind="sandbox", sandbox_speed=20.0)
+    engine = StoreEngine(store, config)
+    dialog = open_dialog(qtbot, engine, lambda label: connection_facts(config))
+
+    dialog.select_scope(None)
+    settle(qtbot, dialog)
+    figures = {row[0]: row[1] for row in dialog.figures_model.rows()}
+    names = [row[0] for row in dialog.figures_model.rows()]
+    tip = dialog.figures_model.data(
+        dialog.figures_model.index(names.index("Cache hit rate"), 0), Qt.ItemDataRole.ToolTipRole
+    )
+
+    assert dialog.scope_combo.currentText() == "All connections"
+    assert figures["Cache hit rate"] == "60 % (3 hits, 2 misses, inferred)"
+    assert "by more than 0.2 s, half a model download" in tip
 
 
 def test_no_warnings_row_when_healthy(qtbot: QtBot, store: Store) -> None:

@@ -6,13 +6,14 @@ figure that could come from more than one place names its source (``CacheSource`
 started, while figures inferred from the store cover exactly the jobs in scope.
 
 ``compute_metrics`` returns the figures with warnings and ``production_checklist`` the state of
-each practice cmfy.cloud advises. Both return codes and values rather than sentences, so that the
-window words them in the user's language. ``export_metrics_csv`` and ``export_job_history_csv``
-export them. Nothing here imports Qt.
+each practice cmfy.cloud advises. Both return codes and values rather than sentences.
+``wording.MetricsWording`` words them, in the user's language in the window and in English on
+the command line. ``export_metrics_csv`` and ``export_job_history_csv`` export them. Nothing
+here imports Qt.
 
 The modules: ``model`` (scope, facts and result types), ``timings`` (job times read from the
-store), ``compute`` (figures and warnings), ``checklist`` and ``export`` (CSV). This package
-re-exports their public names.
+store), ``compute`` (figures and warnings), ``checklist``, ``export`` (CSV) and ``wording``
+(sentences). This package re-exports the public names of all but ``wording``.
 """
 
 from cmfy_desk.metrics.checklist import (
@@ -31,6 +32,7 @@ from cmfy_desk.metrics.compute import (
     MIN_BACKOFF_SECONDS,
     MIN_CACHE_LOOKUPS,
     MIN_RATE_LIMITS_FOR_WARNING,
+    MIN_THROUGHPUT_WINDOW_SECONDS,
     QUEUE_P95_WARNING_SECONDS,
     compute_metrics,
     infer_cache_lookups,
@@ -44,7 +46,7 @@ from cmfy_desk.metrics.export import (
     metrics_csv_row,
 )
 from cmfy_desk.metrics.model import (
-    COLD_START_THRESHOLD_SECONDS,
+    CLOUD_DOWNLOAD_SECONDS,
     HISTOGRAM_BINS,
     REQUEUE_CODE,
     Advice,
@@ -64,6 +66,7 @@ from cmfy_desk.metrics.model import (
     RateLimitSource,
     TimeBucket,
     connection_facts,
+    default_download_seconds,
     percentile,
 )
 from cmfy_desk.metrics.timings import JobTiming, iso_time, load_timings, parse_iso
@@ -71,7 +74,7 @@ from cmfy_desk.metrics.timings import JobTiming, iso_time, load_timings, parse_i
 __all__ = [
     "BUCKET_SECONDS",
     "CACHE_HIT_RATE_WARNING",
-    "COLD_START_THRESHOLD_SECONDS",
+    "CLOUD_DOWNLOAD_SECONDS",
     "FREQUENT_RATE_LIMITS_PER_MINUTE",
     "FREQUENT_RATE_LIMIT_SHARE",
     "HISTOGRAM_BINS",
@@ -83,6 +86,7 @@ __all__ = [
     "MIN_BACKOFF_SECONDS",
     "MIN_CACHE_LOOKUPS",
     "MIN_RATE_LIMITS_FOR_WARNING",
+    "MIN_THROUGHPUT_WINDOW_SECONDS",
     "QUEUE_P95_WARNING_SECONDS",
     "RECORDED_SHARE_OK",
     "REQUEUE_CODE",
@@ -105,6 +109,7 @@ __all__ = [
     "TimeBucket",
     "compute_metrics",
     "connection_facts",
+    "default_download_seconds",
     "every_scope",
     "export_job_history_csv",
     "export_metrics_csv",

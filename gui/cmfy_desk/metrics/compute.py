@@ -7,10 +7,9 @@ import dataclasses
 import math
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from cmfy_desk.metrics.model import (
-    COLD_START_THRESHOLD_SECONDS,
     FAILED_STATUSES,
     REQUEUE_CODE,
     SUCCESS_STATUSES,
@@ -27,6 +26,7 @@ from cmfy_desk.metrics.model import (
     RateLimitFigures,
     RateLimitSource,
     TimeBucket,
+    default_download_seconds,
 )
 from cmfy_desk.metrics.timings import JobTiming, load_requeues, load_timings
 from cmfy_desk.scheduler.failures import FailureCause, failure_cause
@@ -48,6 +48,10 @@ MIN_RATE_LIMITS_FOR_WARNING = 3
 # again after a 429; a resubmission sooner than this was no backoff.
 MIN_BACKOFF_SECONDS = 0.5
 
+# Throughput over a shorter window extrapolates a few jobs to a rate (3 jobs in half a second
+# read as 360 jobs/min), so it is shown only over at least one whole minute.
+MIN_THROUGHPUT_WINDOW_SECONDS = 60.0
+
 BUCKET_SECONDS = 60.0
 # Longer windows get wider buckets, so a chart never has more points than this.
 MAX_BUCKETS = 720
@@ -60,9 +64,15 @@ def compute_metrics(
     *,
     now: float | None = None,
     bucket_seconds: float = BUCKET_SECONDS,
+    download_seconds: Mapping[str, float] | None = None,
 ) -> Metrics:
     """Return the figures of the jobs in ``scope``. ``facts`` are those of the scope's
-    connection; its counters are used only when the scope is the whole connection."""
+    connection; its counters are used only when the scope is the whole connection.
+
+    ``download_seconds`` maps connection labels to the time one model download takes there
+    (ConnectionFacts.download_seconds), for views over several connections. A connection in
+    neither gets default_download_seconds for its label.
+    """
     now = time.time() if now is None else now
     timings = load_timings(store, scope)
     counters = facts if facts is not None and scope.whole_connection else None
@@ -71,11 +81,18 @@ def compute_metrics(
     window_start, window_end = _window(timings, scope, now)
     succeeded = sum(1 for t in finished if t.status in SUCCESS_STATUSES)
     throughput = None
-    if window_start is not None and window_end is not None and window_end > window_start:
+    if (
+        window_start is not None
+        and window_end is not None
+        and window_end - window_start >= MIN_THROUGHPUT_WINDOW_SECONDS
+    ):
         throughput = succeeded / ((window_end - window_start) / 60)
 
+    downloads = dict(download_seconds or {})
+    if facts is not None:
+        downloads[facts.label] = facts.download_seconds
     status_counts = Counter(t.status for t in timings)
-    cache = _cache_figures(store, scope, timings, facts, counters)
+    cache = _cache_figures(store, scope, timings, downloads, counters)
     rate_limits = _rate_limit_figures(store, scope, timings, counters, window_start, window_end)
     series, width = _series(finished, bucket_seconds)
     metrics = Metrics(
@@ -148,7 +165,7 @@ def _cache_figures(
     store: Store,
     scope: MetricsScope,
     timings: Sequence[JobTiming],
-    facts: ConnectionFacts | None,
+    downloads: Mapping[str, float],
     counters: ConnectionFacts | None,
 ) -> CacheFigures:
     if counters is not None and counters.sandbox_stats is not None:
@@ -156,59 +173,73 @@ def _cache_figures(
         return CacheFigures(
             int(cache.get("hits", 0)), int(cache.get("misses", 0)), CacheSource.SANDBOX
         )
-    threshold = facts.cold_start_threshold if facts is not None else COLD_START_THRESHOLD_SECONDS
-    hits, misses = infer_cache_lookups(_connection_timings(store, scope, timings), threshold)
+    hits, misses = infer_cache_lookups(_connection_timings(store, scope, timings), downloads)
     in_scope = {t.job_id for t in timings}
     hit_count = sum(1 for job_id in hits if job_id in in_scope)
     miss_count = sum(1 for job_id in misses if job_id in in_scope)
+    margins = {_download_of(connection, downloads) / 2 for connection in _connections(timings)}
+    margin = margins.pop() if len(margins) == 1 else None
     if not hit_count and not miss_count:
-        return CacheFigures(0, 0, CacheSource.NONE, threshold)
-    return CacheFigures(hit_count, miss_count, CacheSource.INFERRED, threshold)
+        return CacheFigures(0, 0, CacheSource.NONE, margin)
+    return CacheFigures(hit_count, miss_count, CacheSource.INFERRED, margin)
+
+
+def _connections(timings: Iterable[JobTiming]) -> set[str]:
+    return {t.connection for t in timings}
+
+
+def _download_of(connection: str, downloads: Mapping[str, float]) -> float:
+    if connection in downloads:
+        return downloads[connection]
+    # Jobs record the connection's label, and a sandbox connection without a name has the
+    # label of its kind.
+    return default_download_seconds(connection)
 
 
 def _connection_timings(
     store: Store, scope: MetricsScope, timings: Sequence[JobTiming]
 ) -> list[JobTiming]:
-    """Return the jobs whose start order decides a model change: every job of the scope's
-    connections, including jobs of other batches that started in between."""
+    """Return the jobs whose start delays set each connection's fastest start: every job of
+    the scope's connections, including jobs of other batches and times."""
     if scope.batch_id is None and scope.since is None and scope.until is None:
         return list(timings)
-    connections = {t.connection for t in timings}
     everything: list[JobTiming] = []
-    for connection in sorted(connections):
+    for connection in sorted(_connections(timings)):
         everything += load_timings(store, MetricsScope(connection=connection))
     return everything
 
 
 def infer_cache_lookups(
-    timings: Iterable[JobTiming], threshold: float
+    timings: Iterable[JobTiming], download_seconds: Mapping[str, float] | None = None
 ) -> tuple[set[int], set[int]]:
-    """Return the ids of jobs judged cache hits and cache misses from how their runs began.
+    """Return the ids of jobs judged cache hits and cache misses from their start delays.
 
-    Where the time on the node beyond execution is known, a job whose overhead exceeds
-    ``threshold`` seconds waited for a download: a miss. Otherwise only the queue time is
-    known, and it also contains waiting for a free slot. So a long queue time counts as a miss
-    only when the job uses other models than the job that started before it on its connection.
+    A start delay is a job's time on the node beyond the service's GPU time: model downloads,
+    model loading and saving the outputs. A download adds a fixed time per missing model
+    (``download_seconds`` by connection label, else default_download_seconds), while the rest
+    varies little between jobs of one connection. So on each connection, the fastest start
+    that took less than one download is taken as a cache hit, and a job whose start delay
+    exceeds it by more than half a download waited for one: a miss. When every start took a
+    download or longer, each start is compared with zero instead.
+
+    Jobs without the service's GPU time are not judged, because their queue time mixes
+    waiting for a free slot with the download.
     """
+    downloads = download_seconds or {}
+    delays: dict[str, list[tuple[int, float]]] = {}
+    for timing in timings:
+        if timing.overhead_seconds is not None:
+            delays.setdefault(timing.connection, []).append(
+                (timing.job_id, timing.overhead_seconds)
+            )
     hits: set[int] = set()
     misses: set[int] = set()
-    by_connection: dict[str, list[JobTiming]] = {}
-    for timing in timings:
-        if timing.run_started_at is not None:
-            by_connection.setdefault(timing.connection, []).append(timing)
-    for started in by_connection.values():
-        started.sort(key=lambda t: (t.run_started_at or 0.0, t.job_id))
-        previous_key: str | None = None
-        for timing in started:
-            changed = timing.model_key != previous_key
-            previous_key = timing.model_key
-            if timing.overhead_seconds is not None:
-                cold = timing.overhead_seconds > threshold
-            elif timing.queue_seconds is not None:
-                cold = changed and timing.queue_seconds > threshold
-            else:
-                continue
-            (misses if cold else hits).add(timing.job_id)
+    for connection, jobs in delays.items():
+        download = _download_of(connection, downloads)
+        fastest = min(delay for _job_id, delay in jobs)
+        warm = fastest if fastest < download else 0.0
+        for job_id, delay in jobs:
+            (misses if delay - warm > download / 2 else hits).add(job_id)
     return hits, misses
 
 

@@ -16,9 +16,10 @@ from cmfy_desk.store import JobStatus
 if TYPE_CHECKING:
     from cmfy_desk.sandbox import SandboxServer
 
-# A job whose time on the node beyond its execution time exceeds this waited for a model
-# download. The service's docs give 1-5 s for a cached model and 30-60 s for a download.
-COLD_START_THRESHOLD_SECONDS = 10.0
+# Time of one model download on cmfy.cloud: its docs give 30-60 s for a 6.5 GB SDXL checkpoint,
+# and 1-5 s to start with a cached model. This is the shortest documented download.
+# NOTE: smaller files (LoRAs) download faster, so a miss on one of them can pass for a hit.
+CLOUD_DOWNLOAD_SECONDS = 30.0
 
 HISTOGRAM_BINS = 12
 
@@ -53,7 +54,8 @@ class ConnectionFacts:
     ``rate_limited`` counts the 429 responses the scheduler received since it started, by
     error code, and ``avoidable_rate_limits`` those the latest response headers had already
     announced. ``requests`` counts the requests sent to the server. ``sandbox_stats`` is the
-    body of the sandbox's ``GET /sandbox/stats``.
+    body of the sandbox's ``GET /sandbox/stats``. ``download_seconds`` is the time one model
+    download adds to a job's start on this connection, which decides the inferred cache misses.
     """
 
     label: str
@@ -66,7 +68,7 @@ class ConnectionFacts:
     avoidable_rate_limits: int | None = None
     pooled_http: bool | None = None
     sandbox_stats: Mapping[str, Any] | None = None
-    cold_start_threshold: float = COLD_START_THRESHOLD_SECONDS
+    download_seconds: float = CLOUD_DOWNLOAD_SECONDS
 
 
 def connection_facts(
@@ -91,13 +93,12 @@ def connection_facts(
         )
     )
     stats: Mapping[str, Any] | None = None
-    threshold = COLD_START_THRESHOLD_SECONDS
+    download = default_download_seconds(config.kind, config.sandbox_speed)
     requests: int | None = None
     if sandbox is not None:
         stats = sandbox.stats
         requests = int(stats.get("requests_total", 0))
-        # Half of a simulated download, so a download counts as a miss and a render does not.
-        threshold = sandbox.config.timings.model_download_seconds / sandbox.config.speed / 2
+        download = sandbox.config.timings.model_download_seconds / sandbox.config.speed
     return ConnectionFacts(
         label=config.label,
         kind=config.kind,
@@ -107,8 +108,26 @@ def connection_facts(
         requests=requests,
         pooled_http=True,
         sandbox_stats=stats,
-        cold_start_threshold=threshold,
+        download_seconds=download,
     )
+
+
+def default_download_seconds(kind: str | None, sandbox_speed: float | None = None) -> float:
+    """Return the time one model download adds to a job's start on a connection of ``kind``.
+
+    The built-in sandbox sleeps TIMINGS.model_download_seconds divided by its speed for each
+    model URL its simulated node does not cache. Other kinds get CLOUD_DOWNLOAD_SECONDS.
+    """
+    if kind == SANDBOX:
+        # Imported here: the sandbox package loads its server, which would add about 150 ms
+        # to the start of ``cmfy-desk metrics``.
+        from cmfy_desk.sandbox.config import TIMINGS
+
+        # NOTE: without the speed, this assumes the settings' default. A sandbox that ran at
+        # another speed (``cmfy-desk run --sandbox --speed``) records its speed nowhere.
+        speed = sandbox_speed if sandbox_speed else ConnectionConfig().sandbox_speed
+        return TIMINGS.model_download_seconds / speed
+    return CLOUD_DOWNLOAD_SECONDS
 
 
 # Results -------------------------------------------------------------------------------------
@@ -157,10 +176,14 @@ class CacheSource(StrEnum):
 
 @dataclass(frozen=True)
 class CacheFigures:
+    """Cache hits and misses. For inferred figures, ``margin_seconds`` is how much longer than
+    the connection's fastest start a start must take to count as a miss (half a download). It
+    is None when the connections of the view have different margins."""
+
     hits: int
     misses: int
     source: CacheSource
-    threshold_seconds: float | None = None
+    margin_seconds: float | None = None
 
     @property
     def lookups(self) -> int:

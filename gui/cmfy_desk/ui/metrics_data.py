@@ -122,14 +122,18 @@ class StoreWorker(QObject):
 
 
 def read_metrics(
-    database: Path, scope: MetricsScope, facts: ConnectionFacts | None
+    database: Path,
+    scope: MetricsScope,
+    facts: ConnectionFacts | None,
+    download_seconds: Mapping[str, float] | None = None,
 ) -> tuple[Metrics, tuple[ChecklistItem, ...]]:
     """Return the figures and the checklist of ``scope``, read through a connection of this
-    thread's own to the database at ``database``."""
+    thread's own to the database at ``database``. ``download_seconds`` is that of
+    compute_metrics."""
 
     def read(store: Store) -> tuple[Metrics, tuple[ChecklistItem, ...]]:
         started = time.perf_counter()
-        metrics = compute_metrics(store, scope, facts)
+        metrics = compute_metrics(store, scope, facts, download_seconds=download_seconds)
         library = ModelLibrary(store).canonical_urls()
         checklist = production_checklist(store, scope, facts, metrics, library=library)
         log.debug("Metrics of %s read in %.0f ms", scope, (time.perf_counter() - started) * 1000)

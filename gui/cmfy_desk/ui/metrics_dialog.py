@@ -56,17 +56,7 @@ from cmfy_desk.ui.metrics_data import (
     read_metrics,
 )
 from cmfy_desk.ui.metrics_panels import MessageRow, TextTableModel, read_only_table, remove_rows
-from cmfy_desk.ui.metrics_text import (
-    advice_text,
-    check_text,
-    check_title,
-    figure_rows,
-    fix_button_text,
-    format_axis_seconds,
-    format_duration,
-    status_text,
-    timing_rows,
-)
+from cmfy_desk.ui.metrics_text import WORDING, figure_rows, fix_button_text, timing_rows
 
 if TYPE_CHECKING:
     from cmfy_desk.ui.main_window import MainWindow
@@ -159,10 +149,7 @@ class MetricsDialog(QDialog):
         selector.addWidget(self.window_combo)
         selector.addWidget(self.refresh_button)
 
-        self.timing_model = TextTableModel(
-            [self.tr("Duration"), self.tr("Jobs"), self.tr("Mean"), "p50", "p95", self.tr("Max")],
-            self,
-        )
+        self.timing_model = TextTableModel(WORDING.timing_headers(), self)
         self.figures_model = TextTableModel([self.tr("Figure"), self.tr("Value")], self)
         self.timing_table = read_only_table(self.timing_model)
         self.figures_table = read_only_table(self.figures_model)
@@ -171,9 +158,9 @@ class MetricsDialog(QDialog):
         tables.addWidget(self.figures_table, 1, Qt.AlignmentFlag.AlignTop)
 
         self.line_chart = LineChart(self.tr("Queue and run time per minute (mean)"))
-        self.line_chart.format_value = format_axis_seconds
+        self.line_chart.format_value = WORDING.format_axis_seconds
         self.histogram = HistogramChart(self.tr("Total time of finished jobs"))
-        self.histogram.format_edge = format_axis_seconds
+        self.histogram.format_edge = WORDING.format_axis_seconds
         charts = QHBoxLayout()
         charts.addWidget(self.line_chart)
         charts.addWidget(self.histogram)
@@ -337,11 +324,26 @@ class MetricsDialog(QDialog):
             self._read_failed(exc)
             return
         scope = self.current_scope()
+        # The facts are read here, because the sandbox's counters live on the UI thread.
         facts = self._facts_for(scope.connection) if scope.connection is not None else None
+        downloads = self._download_seconds() if scope.connection is None else None
         self._reading = True
         self._worker.run(
-            partial(read_metrics, store.path, scope, facts), self._show_read, self._read_failed
+            partial(read_metrics, store.path, scope, facts, downloads),
+            self._show_read,
+            self._read_failed,
         )
+
+    def _download_seconds(self) -> dict[str, float]:
+        """Return the time of one model download on each connection offered, which the view of
+        every connection needs to infer cache misses."""
+        downloads: dict[str, float] = {}
+        labels = {connection for connection, _batch_id in self._scopes if connection}
+        for label in sorted(labels):
+            facts = self._facts_for(label)
+            if facts is not None:
+                downloads[label] = facts.download_seconds
+        return downloads
 
     def _show_read(self, result: tuple[Metrics, tuple[ChecklistItem, ...]]) -> None:
         self._reading = False
@@ -390,7 +392,7 @@ class MetricsDialog(QDialog):
         self.timing_model.set_rows(*timing_rows(metrics))
         self.figures_model.set_rows(*figure_rows(metrics))
         self.status_label.setText(
-            status_text(metrics.status_counts) or self.tr("No jobs in this view.")
+            WORDING.status_text(metrics.status_counts) or self.tr("No jobs in this view.")
         )
 
     def _show_charts(self, metrics: Metrics) -> None:
@@ -404,7 +406,7 @@ class MetricsDialog(QDialog):
         )
         if metrics.bucket_seconds != 60:
             self.line_chart.title = self.tr("Queue and run time per {width} (mean)").format(
-                width=format_duration(metrics.bucket_seconds)
+                width=WORDING.format_duration(metrics.bucket_seconds)
             )
         else:
             self.line_chart.title = self.tr("Queue and run time per minute (mean)")
@@ -429,7 +431,7 @@ class MetricsDialog(QDialog):
     def _show_warnings(self, advice: Sequence[Advice]) -> None:
         remove_rows(self.warnings_layout, self.warning_rows)
         for item in advice:
-            message, fix = advice_text(item)
+            message, fix = WORDING.advice_text(item)
             row = MessageRow(
                 QStyle.StandardPixmap.SP_MessageBoxWarning,
                 "",
@@ -443,7 +445,7 @@ class MetricsDialog(QDialog):
             row = MessageRow(
                 QStyle.StandardPixmap.SP_DialogApplyButton,
                 "",
-                self.tr("No warnings: queue time, cache hits and 429 responses are within range."),
+                WORDING.no_warnings_text(),
                 "",
                 None,
             )
@@ -458,10 +460,10 @@ class MetricsDialog(QDialog):
             CheckState.UNKNOWN: QStyle.StandardPixmap.SP_MessageBoxQuestion,
         }
         for item in items:
-            message, fix = check_text(item)
+            message, fix = WORDING.check_text(item)
             row = MessageRow(
                 icons[item.state],
-                check_title(item.code),
+                WORDING.check_title(item.code),
                 message,
                 fix if item.state is CheckState.AMBER else "",
                 self._fix_button(item.action) if item.state is CheckState.AMBER else None,
