@@ -422,52 +422,52 @@ Qt {qt} · PySide6 {pyside} · Python {python}</source>
 <context>
     <name>Compare</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="206"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="210"/>
         <source>Prompt</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="207"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="211"/>
         <source>Negative</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="213"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="217"/>
         <source>Same parameters as the others</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="245"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="267"/>
         <source>Workflow</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="246"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="268"/>
         <source>Seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="247"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="269"/>
         <source>Steps</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="249"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="271"/>
         <source>CFG</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="252"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="274"/>
         <source>Sampler</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="253"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="275"/>
         <source>Size</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="255"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="277"/>
         <source>Models</source>
         <translation type="unfinished"></translation>
     </message>
@@ -475,22 +475,22 @@ Qt {qt} · PySide6 {pyside} · Python {python}</source>
 <context>
     <name>CompareWindow</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="80"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="83"/>
         <source>Compare {count} images — Cmfy Desk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="101"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="104"/>
         <source>Fit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="104"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="107"/>
         <source>100 %</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/compare.py" line="107"/>
+        <location filename="../../gui/cmfy_desk/ui/compare.py" line="110"/>
         <source>Zoom and pan in any image: the others follow.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -829,57 +829,57 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>FilterPanel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="448"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="457"/>
         <source>Favourites only</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="451"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="460"/>
         <source>Any rating</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="454"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="463"/>
         <source>1 star or more</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="456"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="465"/>
         <source>{count} stars or more</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="460"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="469"/>
         <source>All batches</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="461"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="470"/>
         <source>All connections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="462"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="471"/>
         <source>All days</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="470"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="479"/>
         <source>Batch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="471"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="480"/>
         <source>Connection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="472"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="481"/>
         <source>Day</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="475"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="484"/>
         <source>Folders</source>
         <translation type="unfinished"></translation>
     </message>
@@ -973,42 +973,42 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>FolderList</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="593"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="629"/>
         <source>Checked folders are rescanned every minute</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="596"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="632"/>
         <source>Add folder…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="597"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="633"/>
         <source>Index the images of a folder and its subfolders</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="599"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="635"/>
         <source>Remove</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="601"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="637"/>
         <source>Remove the folder&apos;s images from the gallery; the files stay on disk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="606"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="642"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="643"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="682"/>
         <source>Add a folder of images to the gallery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="662"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="702"/>
         <source>%v of %m images</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1016,12 +1016,12 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>Gallery</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="120"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="127"/>
         <source>1 image</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="121"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="128"/>
         <source>{count} images</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1029,67 +1029,67 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>GalleryModel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="553"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="487"/>
         <source>Removed from the gallery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="593"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="527"/>
         <source>seed {seed}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="606"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="540"/>
         <source>Seed: {seed}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="608"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="542"/>
         <source>Steps: {steps}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="610"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="544"/>
         <source>CFG: {cfg:g}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="612"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="546"/>
         <source>Sampler: {sampler}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="617"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="551"/>
         <source>Size: {w} × {h}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="619"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="553"/>
         <source>Models: {models}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="622"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="556"/>
         <source>Batch {batch} on {connection}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="627"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="561"/>
         <source>Tags: {tags}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="699"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="633"/>
         <source>Damaged file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="700"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="634"/>
         <source>Unreadable file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="701"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="635"/>
         <source>Missing file</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1097,17 +1097,17 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>GalleryPanel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="873"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="807"/>
         <source>Search images</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="943"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="880"/>
         <source>No images match the search and filters.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="946"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="883"/>
         <source>Images appear here as jobs finish. Double-click one to view it.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1115,7 +1115,7 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>GalleryView</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="758"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="692"/>
         <source>Images appear here as jobs finish. Double-click one to view it.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1123,92 +1123,97 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>HistoryDetails</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="114"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="129"/>
         <source>Status:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="115"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="130"/>
         <source>Jobs:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="116"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="131"/>
         <source>Created:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="117"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="132"/>
         <source>Submitted:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="118"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="133"/>
         <source>Started:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="119"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="134"/>
         <source>Finished:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="120"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="135"/>
         <source>Run time:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="121"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="136"/>
         <source>Total time:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="122"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="137"/>
         <source>Attempts:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="123"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="138"/>
         <source>Workflow:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="124"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="139"/>
         <source>Connection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="125"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="140"/>
         <source>Folder:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="133"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="148"/>
         <source>Error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="162"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="177"/>
         <source>Select a day, batch or job to see its details.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="221"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="194"/>
+        <source>Select a batch or a job to see its outputs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="238"/>
         <source>No outputs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="224"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="241"/>
         <source>Outputs: the first {shown} of {total}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="229"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="246"/>
         <source>Outputs: {total}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="259"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="276"/>
         <source>{total}: {succeeded} succeeded, {failed} failed, {cancelled} cancelled, {other} partial or lost</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1342,114 +1347,186 @@ Folder: {folder}</source>
 <context>
     <name>HistoryPanel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="129"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="124"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="144"/>
         <source>Open folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="130"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="125"/>
         <source>Open the batch&apos;s output folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="131"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="126"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="145"/>
         <source>Show in gallery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="132"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="127"/>
         <source>Show the batch&apos;s images in the Gallery tab</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="133"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="128"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="149"/>
         <source>Remove from history…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="136"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="131"/>
         <source>Remove the selected batch, or every finished batch of the selected day, with its jobs (Del). Images stay on disk and in the gallery.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="206"/>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="269"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="217"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="304"/>
         <source>The history cannot be read: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="211"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="222"/>
         <source>Batches appear here, by day, once they are queued.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="332"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="367"/>
         <source>The details cannot be read: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="339"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="374"/>
         <source>{count} × {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="394"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="431"/>
         <source>The folder {folder} does not exist (any more).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="416"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="472"/>
         <source>Batch &apos;{name}&apos; still has {count} unfinished jobs. Wait until they end, or cancel them, to remove it from the history.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="424"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="480"/>
         <source>Remove batch &apos;{name}&apos; and its {jobs} jobs from the history?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="435"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="491"/>
         <source>No batch of {day} has finished, so none can be removed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="443"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="499"/>
         <source>Remove the {batches} finished batches of {day} and their {jobs} jobs from the history?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="457"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="513"/>
         <source>Remove from history</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="459"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="515"/>
         <source>Images stay on disk and in the gallery.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="460"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="516"/>
         <source>Remove</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="483"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="539"/>
         <source>Removing from the history failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="492"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="548"/>
         <source>{count} batches were kept because a job of theirs was queued again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="543"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="599"/>
         <source>Pruning the history failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="304"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="321"/>
         <source>{duration} per job on average</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HistoryRerun</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_rerun.py" line="128"/>
+        <source>Batch &apos;{name}&apos; is no longer in the history, so it cannot be run again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_rerun.py" line="187"/>
+        <source>Job {job} of batch &apos;{name}&apos; is no longer in the history, so it cannot be run again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_rerun.py" line="192"/>
+        <source>Batch &apos;{name}&apos; has no failed, cancelled, partial or lost jobs. Nothing was queued.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_rerun.py" line="196"/>
+        <source>Batch &apos;{name}&apos; has no jobs. Nothing was queued.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_rerun.py" line="209"/>
+        <source>Batch &apos;{name}&apos; cannot be run again: job {job} has no valid stored workflow ({reason}). Records from older versions of Cmfy Desk may lack it. Nothing was queued. Load the workflow file {path} and queue it from the batch dialog instead.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HistoryRerunActions</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_actions.py" line="34"/>
+        <source>Run again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_actions.py" line="40"/>
+        <source>Queue the selected batch, or job, again as a new batch with the same prompts and seeds ({key})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_actions.py" line="44"/>
+        <source>Edit and run…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_actions.py" line="46"/>
+        <source>Open the batch dialog with the workflow, seeds and prompts of the selection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_actions.py" line="48"/>
+        <source>Run failed jobs again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_actions.py" line="51"/>
+        <source>Queue the failed, cancelled, partial and lost jobs of the selected batch again as a new batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HistoryTree</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="93"/>
+        <source>Ctrl+R</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2132,265 +2209,265 @@ Folder: {folder}</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="149"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="153"/>
         <source>Demo — Cmfy Desk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="149"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="153"/>
         <source>Cmfy Desk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="196"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="205"/>
         <source>Pruning the history</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="201"/>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="460"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="210"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="472"/>
         <source>Cannot connect: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="207"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="216"/>
         <source>No API key for cmfy.cloud is set, so no jobs can run. Open File → Settings… and enter the key, or choose the built-in sandbox there.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="267"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="277"/>
         <source>Gallery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="268"/>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="329"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="278"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="339"/>
         <source>History</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="279"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="289"/>
         <source>Notices</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="294"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="304"/>
         <source>Add workflows…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="296"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="306"/>
         <source>Add folder…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="298"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="308"/>
         <source>Model library…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="301"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="311"/>
         <source>Add sample workflows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="304"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="314"/>
         <source>Settings…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="304"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="314"/>
         <source>Ctrl+,</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="307"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="317"/>
         <source>Connections…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="307"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="317"/>
         <source>Ctrl+Shift+K</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="309"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="319"/>
         <source>Quit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="309"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="319"/>
         <source>Ctrl+Q</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="311"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="321"/>
         <source>Cancel selected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="314"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="324"/>
         <source>Retry selected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="314"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="324"/>
         <source>Ctrl+R</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="316"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="326"/>
         <source>Pause queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="319"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="329"/>
         <source>Open output folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="321"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="331"/>
         <source>About Cmfy Desk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="323"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="333"/>
         <source>Keyboard shortcuts</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="324"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="334"/>
         <source>Ctrl+/</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="327"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="337"/>
         <source>Open log folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="329"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="339"/>
         <source>Ctrl+H</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="332"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="342"/>
         <source>Metrics…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="332"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="342"/>
         <source>Ctrl+M</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="337"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="347"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="349"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="359"/>
         <source>&amp;Queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="362"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="372"/>
         <source>&amp;View</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="367"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="377"/>
         <source>&amp;Tools</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="369"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="379"/>
         <source>&amp;Help</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="488"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="500"/>
         <source>{what} failed: {error}. Details are in the log file.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="501"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="513"/>
         <source>Connecting…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="501"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="513"/>
         <source>Not connected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="507"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="519"/>
         <source>Sandbox (built-in)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="513"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="525"/>
         <source>{running}/{limit} running · {requests}/{rate} req/min</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="521"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="533"/>
         <source>Paused</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="572"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="584"/>
         <source>Add workflows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="576"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="588"/>
         <source>Workflows and pictures (*.json *.png *.webp *.jpg *.jpeg)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="577"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="589"/>
         <source>All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="588"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="600"/>
         <source>Add a folder of workflows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="623"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="635"/>
         <source>Cancelling jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="715"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="727"/>
         <source>Select 2 or 4 images to compare, not {count}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="772"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="784"/>
         <source>The webhook receiver is not running. Choose webhooks, save the settings, and test again once connected.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="800"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="812"/>
         <source>The connections are saved; demo mode uses the built-in sandbox only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="806"/>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="823"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="818"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="835"/>
         <source>Connecting</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="843"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="855"/>
         <source>The queue settings are saved. They apply at the next start of Cmfy Desk, because restarting the queue now would lose the jobs running on the built-in sandbox.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="850"/>
+        <location filename="../../gui/cmfy_desk/ui/main_window.py" line="862"/>
         <source>Applying queue settings</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2581,286 +2658,760 @@ Folder: {folder}</source>
 <context>
     <name>MetricsDialog</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="109"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="99"/>
         <source>Metrics</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="148"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="138"/>
         <source>All time</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="148"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="138"/>
         <source>Last hour</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="148"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="138"/>
         <source>Last 24 hours</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="153"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="143"/>
         <source>Refresh</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="156"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="146"/>
         <source>Show:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="158"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="148"/>
         <source>Time:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="163"/>
-        <source>Duration</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="163"/>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="400"/>
-        <source>Jobs</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="163"/>
-        <source>Mean</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="163"/>
-        <source>Max</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="166"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="153"/>
         <source>Figure</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="166"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="153"/>
         <source>Value</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="173"/>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="410"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="160"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="412"/>
         <source>Queue and run time per minute (mean)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="175"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="162"/>
         <source>Total time of finished jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="181"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="168"/>
         <source>Warnings</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="197"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="184"/>
         <source>Overview</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="198"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="185"/>
         <source>Production checklist</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="200"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="187"/>
         <source>Export metrics CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="202"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="189"/>
         <source>One row per connection and per batch, over the chosen time</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="205"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="192"/>
         <source>Export job history CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="207"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="194"/>
         <source>One row per job shown, with every time in ISO 8601 (UTC)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="254"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="241"/>
         <source>All connections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="264"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="251"/>
         <source>Connection: {name}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="268"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="255"/>
         <source>Batch: {name} ({connection})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="331"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="318"/>
         <source>Not connected: the figures come from the database, which opens with the connection.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="361"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="363"/>
         <source>Reading the database failed: {error}. Details are in the log file.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="376"/>
-        <source>Queue time</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="378"/>
-        <source>Execution time</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="380"/>
-        <source>Total time</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="383"/>
-        <source>From submission to start, by the service&apos;s clock where it reports one</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="387"/>
-        <source>The service&apos;s GPU time where reported, else from start to completion</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="391"/>
-        <source>From submission until the outputs are saved</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="404"/>
-        <source>{count} jobs/min</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="409"/>
-        <source>Throughput</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="416"/>
-        <source>Succeeded jobs per minute over {window}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="423"/>
-        <source>{rate} ({hits} hits, {misses} misses)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="428"/>
-        <source>Cache hit rate</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="435"/>
-        <source>429 responses</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="441"/>
-        <source>Requests</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="443"/>
-        <source>Requests sent to the server since it started</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="393"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="395"/>
         <source>No jobs in this view.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="401"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="403"/>
         <source>queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="402"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="404"/>
         <source>run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="406"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="408"/>
         <source>Queue and run time per {width} (mean)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="411"/>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="414"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="413"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="416"/>
         <source>No finished jobs in this view</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="446"/>
-        <source>No warnings: queue time, cache hits and 429 responses are within range.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="478"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="480"/>
         <source>Export metrics</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="485"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="487"/>
         <source>Export job history</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="493"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="495"/>
         <source>CSV files (*.csv)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="493"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="495"/>
         <source>All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="543"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="545"/>
         <source>Not connected: nothing to export.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="517"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="519"/>
         <source>Saved {rows} rows to {path}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="450"/>
-        <source>Jobs that ended without success, by cause</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="531"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="533"/>
         <source>Saved {rows} jobs to {path}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="554"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="556"/>
         <source>Writing {path} failed: {error}. Choose another folder.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="32"/>
+        <source>Check model URLs…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="33"/>
+        <source>Queue settings…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/metrics_text.py" line="34"/>
+        <source>Connection settings…</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>MetricsWording</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="84"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="94"/>
+        <source>{seconds} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="87"/>
+        <source>{minutes} min {seconds} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="89"/>
+        <source>{hours} h {minutes} min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="95"/>
+        <source>{minutes} min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="104"/>
+        <source>{count} succeeded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="105"/>
+        <source>{count} failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="106"/>
+        <source>{count} lost</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="107"/>
+        <source>{count} partial</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="108"/>
+        <source>{count} cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="109"/>
+        <source>{count} queued</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="110"/>
+        <source>{count} submitting</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="111"/>
+        <source>{count} waiting on the server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="112"/>
+        <source>{count} running</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="113"/>
+        <source>{count} downloading</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="114"/>
+        <source>{count} drafts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="125"/>
+        <source>Workflow rejected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="126"/>
+        <source>Network or download error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="127"/>
+        <source>Failed on the GPU node</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="128"/>
+        <source>Lost by the service</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="129"/>
+        <source>API key rejected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="130"/>
+        <source>Cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="136"/>
+        <source>Duration</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="136"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="170"/>
+        <source>Jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="136"/>
+        <source>Mean</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="136"/>
+        <source>Max</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="141"/>
+        <source>Queue time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="142"/>
+        <source>Execution time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="143"/>
+        <source>Total time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="149"/>
+        <source>From submission to start, by the service&apos;s clock where it reports one</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="150"/>
+        <source>The service&apos;s GPU time where reported, else from start to completion</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="151"/>
+        <source>From submission until the outputs are saved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="176"/>
+        <source>Throughput</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="185"/>
+        <source>Cache hit rate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="195"/>
+        <source>429 responses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="204"/>
+        <source>Requests</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="206"/>
+        <source>Requests sent to the server since it started</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="215"/>
+        <source>Jobs that ended without success, by cause</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="224"/>
+        <source>{count} jobs/min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="227"/>
+        <source>Not enough data</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="231"/>
+        <source>No job in this view was submitted.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="234"/>
+        <source>Succeeded jobs per minute over {window}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="236"/>
+        <source>The jobs span {window}. Throughput needs at least {minimum} to be a rate.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="244"/>
+        <source>{rate} ({hits} hits, {misses} misses, inferred)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="247"/>
+        <source>{rate} ({hits} hits, {misses} misses)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="255"/>
+        <source>Counted by the sandbox since it started: one lookup per model URL of each started job.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="260"/>
+        <source>Inferred from start delays, the time a job spent on the node beyond its GPU time. A job counts as a miss when its start delay exceeds the connection&apos;s fastest start by more than {margin}, half a model download. One lookup per job.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="267"/>
+        <source>Inferred from start delays, the time a job spent on the node beyond its GPU time. A job counts as a miss when its start delay exceeds its connection&apos;s fastest start by more than half a model download there. One lookup per job.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="274"/>
+        <source>No job in this view has the times needed to tell. Cache hits are inferred only from jobs whose service reports their GPU time.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="281"/>
+        <source>Counted by the queue since Cmfy Desk started.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="283"/>
+        <source>Counted by the sandbox since it started.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="286"/>
+        <source>Submissions put back in the queue after a 429 (running-job or queue limit). Waits after a rate_limit_exceeded response are not recorded.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="293"/>
+        <source>No warnings: queue time, cache hits and 429 responses are within range.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="302"/>
+        <source>Jobs wait long to start: the 95th percentile of queue time is {p95}, above {threshold}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="309"/>
+        <source>Spread load or lower concurrency (Settings → Queue → most jobs at once).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="317"/>
+        <source>{share} of requests</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="320"/>
+        <source>{count} per minute</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="322"/>
+        <source>The service answered {count} requests with 429 ({rate}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="334"/>
+        <source>Only {rate} of model lookups hit the node cache (inferred from start delays), below {threshold}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="338"/>
+        <source>Only {rate} of model lookups hit the node cache, below {threshold}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="340"/>
+        <source>Use one canonical URL per model: the node cache matches the exact URL, so two spellings of one file are two downloads.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="346"/>
+        <source>Lower your request rate: lower the jobs at once, or stop other programs that use the same API key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="354"/>
+        <source>Webhooks in use rather than polling</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="355"/>
+        <source>Model URLs canonical across queued work</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="356"/>
+        <source>Concurrency limits respected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="357"/>
+        <source>Retries carry idempotency keys</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="358"/>
+        <source>429 responses answered with backoff</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="359"/>
+        <source>Pooled connections</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="360"/>
+        <source>Metrics being recorded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="361"/>
+        <source>Workflows free of unused nodes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="369"/>
+        <source>Use one canonical URL per model: pick it in the model library, then queue again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="379"/>
+        <source>Lower the jobs at once in Settings → Queue.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="380"/>
+        <source>Report this with the log file (Help → Open log folder).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="383"/>
+        <source>A ComfyUI server reports status over its websocket, without polling.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="388"/>
+        <source>This connection polls for job status, which adds delay and spends requests.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="391"/>
+        <source>Run a tunnel (cloudflared, ngrok…) to the webhook receiver and enter its public address in Settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="396"/>
+        <source>Webhooks are set up, and no job has finished since.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="399"/>
+        <source>No finished jobs to judge by yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="402"/>
+        <source>Webhooks are set up, but none of the {finished} finished jobs received one, so their status came from polling.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="405"/>
+        <source>Check in Settings that the tunnel forwards to the webhook receiver.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="409"/>
+        <source>Finished jobs that reported their result by webhook: {with_webhook} of {finished}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="415"/>
+        <source>No model URLs in these jobs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="419"/>
+        <source>Model URLs checked: {urls}, all canonical, one per model.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="423"/>
+        <source>Most jobs running at once: {peak}, above the limit of {limit}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="428"/>
+        <source>Submissions the service rejected: {rejected} over its running-job limit and {queue_full} over its queue limit.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="434"/>
+        <source>Most jobs running at once: {peak}. The limit of this view is not known.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="438"/>
+        <source>Most jobs running at once: {peak}, within the limit of {limit}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="443"/>
+        <source>Jobs without an idempotency key: {missing}. A retry of such a job could create a second one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="447"/>
+        <source>Queue those jobs again: new jobs get a key before their first submission.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="451"/>
+        <source>Jobs the sandbox ran more than once: {duplicates}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="456"/>
+        <source>Every job stores its key before the first submission and reuses it on each retry. Jobs submitted more than once: {retried}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="463"/>
+        <source>Jobs submitted again less than {seconds} s after a 429: {without_backoff}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="466"/>
+        <source>Lower the jobs at once in Settings → Queue, and report this with the log file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="469"/>
+        <source>No 429 responses.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="472"/>
+        <source>429 responses: {total}, each answered by waiting. Avoidable, because earlier response headers had announced the limit: {avoidable}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="478"/>
+        <source>429 responses: {total}, each answered by waiting before the next try.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="483"/>
+        <source>Requests reuse open connections: each connection keeps one pooled HTTP client.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="488"/>
+        <source>Requests open a new connection each time.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="492"/>
+        <source>Not known over every connection at once. Choose one connection.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="497"/>
+        <source>Finished jobs with every time the figures need: {complete} of {finished}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="503"/>
+        <source>Finished jobs with every time the figures need: only {complete} of {finished}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="506"/>
+        <source>Jobs that finished while Cmfy Desk was closed lack some times; the service&apos;s times fill in where it reports them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="510"/>
+        <source>No finished jobs yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="513"/>
+        <source>Graphs with nodes that lead to no output: {with_unused} of {checked} ({unused_nodes} nodes in all, in {workflows}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="517"/>
+        <source>Remove them with “Remove unused nodes” in the batch dialog&apos;s pre-flight check.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="521"/>
+        <source>Graphs checked: {checked}, none with unused nodes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="524"/>
+        <source>No jobs to check.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="530"/>
+        <source>Model URLs checked: {urls}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="533"/>
+        <source>Not in canonical form: {count}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="537"/>
+        <source>Naming a file that another URL also names: {count}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="543"/>
+        <source>Different from the model library: {count}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="550"/>
+        <source>For example:</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -3730,12 +4281,12 @@ Folder: {folder}</source>
 <context>
     <name>SearchHelpDialog</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="410"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="419"/>
         <source>Searching images</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="416"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="425"/>
         <source>Words are looked for in prompts, model names and tags, and every word must match. Put a phrase in quotes (&quot;red fox&quot;). A minus sign leaves out what matches: -snow, -tag:draft.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3743,22 +4294,22 @@ Folder: {folder}</source>
 <context>
     <name>SearchLine</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="315"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="322"/>
         <source>Search prompts, models and tags, e.g. red fox seed:1234 rating:&gt;=4</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="319"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="326"/>
         <source>Clear the search</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="326"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="333"/>
         <source>?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="327"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_search.py" line="334"/>
         <source>Search fields and examples</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4192,6 +4743,14 @@ Folder: {folder}</source>
     </message>
 </context>
 <context>
+    <name>ThumbnailLoader</name>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/thumbnail_loader.py" line="111"/>
+        <source>The thumbnail process stopped while reading {name}; the file may be damaged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>Tray</name>
     <message>
         <location filename="../../gui/cmfy_desk/ui/tray.py" line="58"/>
@@ -4280,42 +4839,94 @@ Folder: {folder}</source>
 <context>
     <name>WorkflowActions</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="68"/>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="81"/>
         <source>Loading workflows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="113"/>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="126"/>
         <source>Nothing was queued: not connected. Check the connection in Settings.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="121"/>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="134"/>
         <source>Nothing was queued: the connection changed while the batch dialog was open. Add the workflows again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="135"/>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="148"/>
         <source>{name}: queueing failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="159"/>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="172"/>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="218"/>
         <source>Cannot run it again: not connected. Check the connection in Settings.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="167"/>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="180"/>
         <source>{name}: its job is no longer in the database ({error}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="191"/>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="204"/>
         <source>{name}: running it again failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="208"/>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="226"/>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="257"/>
+        <source>Running batch &apos;{name}&apos; again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="235"/>
+        <source>Queue a large batch?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="237"/>
+        <source>Queue {count} jobs of batch &apos;{name}&apos; again?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="242"/>
+        <source>This is more than {limit} jobs, and each job costs GPU time.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="246"/>
+        <source>Queue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="279"/>
+        <source>Nothing was queued: the connection changed while batch &apos;{name}&apos; was read. Run it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="308"/>
+        <source>Batch &apos;{name}&apos;: running it again failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="317"/>
+        <source>Queued {count} jobs of batch &apos;{name}&apos; again as batch &apos;{new}&apos;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="329"/>
+        <source>Batch &apos;{name}&apos; ran on the connection {connection}, which is no longer set up. Nothing was queued. Use Edit and run… to choose a connection.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="338"/>
+        <source>Batch &apos;{name}&apos; cannot be run again: {details} Nothing was queued. Use Edit and run… to change the workflow.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/workflow_actions.py" line="357"/>
         <source>The model library is in the database, which opens with the connection. Check the connection in Settings.</source>
         <translation type="unfinished"></translation>
     </message>
