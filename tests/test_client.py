@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
+import httpcore._synchronization as synchronization
 import httpx
 import pytest
 
@@ -19,7 +21,9 @@ from cmfy_desk.backends.errors import (
     ValidationError,
 )
 from cmfy_desk.backends.limits import PLANS
+from cmfy_desk.outputs.download import Downloader
 from cmfy_desk.sandbox import PlanLimits
+from cmfy_desk.tls import shared_ssl_context
 from tests.helpers import running_sandbox
 
 pytestmark = pytest.mark.asyncio
@@ -228,3 +232,36 @@ async def test_mock_transport_maps_envelope() -> None:
     assert type(caught.value).__name__ == "PermissionDeniedError"
     assert caught.value.code == "account_suspended"  # type: ignore[attr-defined]
     assert client.limits.rate_remaining == 10
+
+
+async def test_requests_import_nothing() -> None:
+    """httpcore asks sniffio for the async library at every request; with sniffio missing,
+    each request searched the module path for it on the UI thread."""
+    searched: list[str] = []
+
+    class Recorder:
+        @staticmethod
+        def find_spec(name: str, path: object = None, target: object = None) -> None:
+            searched.append(name)
+
+    sys.meta_path.insert(0, Recorder)  # type: ignore[arg-type]
+    try:
+        for _ in range(3):
+            assert synchronization.current_async_library() == "asyncio"
+    finally:
+        sys.meta_path.remove(Recorder)  # type: ignore[arg-type]
+    assert searched == []
+
+
+async def test_clients_share_one_tls_context() -> None:
+    client = CmfyCloudClient("https://cmfy.invalid", "key", PLANS["free"])
+    downloader = Downloader()
+    try:
+        contexts = {
+            id(pool._ssl_context)
+            for pool in (client._http._transport._pool, downloader._http._transport._pool)  # type: ignore[attr-defined]
+        }
+    finally:
+        await client.aclose()
+        await downloader.aclose()
+    assert contexts == {id(shared_ssl_context())}
