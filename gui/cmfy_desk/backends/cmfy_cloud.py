@@ -30,6 +30,7 @@ from cmfy_desk.backends.errors import (
     ValidationError,
 )
 from cmfy_desk.backends.limits import Limits, PlanLimits, RequestPacer, parse_retry_after
+from cmfy_desk.tls import shared_ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class CmfyCloudClient:
             timeout=REQUEST_TIMEOUT,
             http2=transport is None,
             transport=transport,
+            verify=shared_ssl_context(),
             follow_redirects=False,
         )
 

@@ -43,6 +43,7 @@ from cmfy_desk.backends.errors import (
     ValidationError,
 )
 from cmfy_desk.backends.limits import Limits, parse_retry_after
+from cmfy_desk.tls import shared_ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ class ComfyUIClient:
             headers=headers,
             timeout=REQUEST_TIMEOUT,
             transport=transport,
+            verify=shared_ssl_context(),
             follow_redirects=False,
         )
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import ipaddress
 import logging
-import ssl
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -21,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from cmfy_desk.bridge.receiver import HOOK_PATH_PREFIX, WebhookReceiver
+from cmfy_desk.tls import shared_ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -179,17 +178,10 @@ async def _post_probe(
         timeout=timeout,
         follow_redirects=False,
         trust_env=trust_env,
-        verify=_ssl_context(trust_env),
+        verify=shared_ssl_context(trust_env),
         transport=transport,
     ) as client:
         return await client.post(url, json={"probe": True})
-
-
-@functools.cache
-def _ssl_context(trust_env: bool) -> ssl.SSLContext:
-    # Loading the certificate store takes about 20 ms, too long to repeat on the UI thread at
-    # every check, so the checks share one context.
-    return httpx.create_ssl_context(trust_env=trust_env)
 
 
 def _result_after_timeout(

@@ -13,6 +13,7 @@ import httpx
 from PIL import Image
 
 from cmfy_desk.outputs.naming import contained_path
+from cmfy_desk.tls import shared_ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,10 @@ class Downloader:
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._http = httpx.AsyncClient(
-            timeout=DOWNLOAD_TIMEOUT, http2=transport is None, transport=transport
+            timeout=DOWNLOAD_TIMEOUT,
+            http2=transport is None,
+            transport=transport,
+            verify=shared_ssl_context(),
         )
 
     async def aclose(self) -> None:
