@@ -81,7 +81,9 @@ class Downloader:
                         file.write(chunk)
                         digest.update(chunk)
                         size += len(chunk)
-            target = await asyncio.to_thread(_flush_and_place, partial, target, digest.hexdigest())
+            target, (width, height) = await asyncio.to_thread(
+                _place_and_measure, partial, target, digest.hexdigest()
+            )
         except httpx.HTTPError as exc:
             partial.unlink(missing_ok=True)
             raise DownloadError(f"Downloading {url} failed: {exc}", url) from exc
@@ -91,9 +93,18 @@ class Downloader:
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-        width, height = await asyncio.to_thread(_image_size, target)
         log.debug("Saved %s (%d bytes)", target, size)
         return SavedFile(target, size, digest.hexdigest(), width, height)
+
+
+def _place_and_measure(
+    partial: Path, target: Path, sha256: str
+) -> tuple[Path, tuple[int | None, int | None]]:
+    """Place the complete ``partial`` file (see _flush_and_place); return where it went and
+    the image's size, or (None, None) for a file that is not an image. One trip to a worker
+    thread does both, since each trip wakes the event loop's thread once more."""
+    placed = _flush_and_place(partial, target, sha256)
+    return placed, _image_size(placed)
 
 
 def _flush_and_place(partial: Path, target: Path, sha256: str) -> Path:
