@@ -28,8 +28,8 @@ from cmfy_desk.outputs.thumbnails import ThumbnailError, ThumbnailPixels, thumbn
 
 log = logging.getLogger(__name__)
 
-# Two processes keep a 2-core machine's second core busy while the first serves the window.
-WORKER_PROCESSES = 2
+# One core is left to the window's thread: one process on a 2-core machine, two from 3 cores.
+WORKER_PROCESSES = max(1, min(2, (os.cpu_count() or 2) - 1))
 # The niceness of the worker processes on POSIX: the window's thread wins a core over them.
 WORKER_NICENESS = 10
 
