@@ -9,6 +9,7 @@ import pytest
 
 from cmfy_desk.app import ConnectionConfig, Engine
 from cmfy_desk.scheduler import EngineEvent, JobChanged, Notice, SchedulerOptions
+from cmfy_desk.scheduler import queue as queue_module
 from cmfy_desk.scheduler.failures import FailureCause
 from cmfy_desk.store import JobStatus
 from cmfy_desk.workflows.batch import SeedMode
@@ -231,3 +232,26 @@ async def test_queue_full_lowers_target_and_resubmits(
     assert stats["rate_limited"]["queue_full"] >= 1
     assert stats["jobs_created"] == 5
     assert set(stats["runs_per_job"].values()) == {1}
+
+
+async def test_filling_free_slots_lets_other_tasks_run(
+    tmp_path: Path, bundled_workflow_paths: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every submission then uses up the loop's turn, as many of them do on a busy machine.
+    monkeypatch.setattr(queue_module, "SUBMIT_SLICE_SECONDS", 0.0)
+    workflow = load_workflow_file(bundled_workflow_paths[0])
+    seen: list[int] = []
+    async with running_sandbox(tmp_path, speed=50) as sandbox:
+        engine = _engine(tmp_path, sandbox.base_url, sandbox.api_key)
+        await engine.start()
+        try:
+            target = engine.scheduler.target_in_flight
+            batch, _ = engine.add_batch(workflow, target, SeedMode.INCREMENT)
+            # Scheduled after the scheduler's wake-up: it runs as soon as the loop gets a turn.
+            asyncio.get_running_loop().call_soon(lambda: seen.append(engine.scheduler.in_flight))
+            await wait_for(lambda: _final(engine, batch.id))
+        finally:
+            await engine.stop()
+    assert target > 1
+    # Without the turns, all of the free slots were filled before anything else ran.
+    assert seen == [1]

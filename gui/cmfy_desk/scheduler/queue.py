@@ -311,11 +311,6 @@ class Scheduler:
             self._wakeup.clear()
             slice_started = time.monotonic()
             while not self._paused and len(self._in_flight) < self.target_in_flight:
-                if time.monotonic() - slice_started > SUBMIT_SLICE_SECONDS:
-                    # Filling many free slots at once would hold up the window's repaints.
-                    await asyncio.sleep(0)
-                    slice_started = time.monotonic()
-                    continue
                 delay = self._hold_until - time.monotonic()
                 if delay > 0:
                     self._call_later(delay, self.wake)
@@ -326,6 +321,10 @@ class Scheduler:
                 job = self._change(job.id, JobStatus.SUBMITTING, attempts=job.attempts + 1)
                 self._in_flight.add(job.id)
                 self._spawn(self._submit(job), f"submit-{job.id}")
+                if time.monotonic() - slice_started > SUBMIT_SLICE_SECONDS:
+                    # Filling many free slots at once would hold up the window's repaints.
+                    await asyncio.sleep(0)
+                    slice_started = time.monotonic()
 
     def set_name_templates(self, folder_template: str, file_template: str) -> None:
         """Name the outputs saved from now on with these templates."""
