@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from cmfy_desk.cli import build_gui_parser, build_search_parser, main
-from cmfy_desk.connections import COMFYUI, ConnectionConfig, ConnectionList
+from cmfy_desk.connections import COMFYUI, SANDBOX, ConnectionConfig, ConnectionList
 from cmfy_desk.library_commands import parse_search_arguments, since_time
 from cmfy_desk.metrics import (
     JOB_HISTORY_COLUMNS,
@@ -33,11 +33,13 @@ from cmfy_desk.metrics import (
     FixAction,
     MetricsScope,
     compute_metrics,
+    default_download_seconds,
 )
 from cmfy_desk.metrics_report import report_lines
 from cmfy_desk.outputs import folder_scan
 from cmfy_desk.outputs.query import parse_query
 from cmfy_desk.paths import bundled_workflows
+from cmfy_desk.settings import Settings
 from cmfy_desk.store import ImageRecord, Store
 from tests.test_image_index import sdxl_graph, truncated, write_png
 
@@ -745,3 +747,27 @@ def test_window_help_names_the_commands() -> None:
     text = build_gui_parser().description or ""
     for command in ("search", "index", "metrics"):
         assert f"cmfy-desk {command} --help" in text
+
+
+def test_metrics_cache_margin_follows_the_sandbox_speed_setting(
+    sandbox_library: SandboxLibrary,
+) -> None:
+    settings_file = sandbox_library.data_dir / "settings.json"
+    saved = settings_file.read_bytes() if settings_file.exists() else None
+    settings = Settings(settings_file)
+    settings.set("sandbox.speed", 4.0)
+    settings.save()
+    try:
+        result = _cmfy_desk(
+            "metrics", "--connection", "sandbox", "--json", data_dir=sandbox_library.data_dir
+        )
+    finally:
+        if saved is None:
+            settings_file.unlink()
+        else:
+            settings_file.write_bytes(saved)
+    assert result.returncode == 0, result.stderr
+    margin = json.loads(result.stdout)["cache"]["miss_margin_seconds"]
+    # Half a download, which at speed 4 takes a quarter of its time at speed 1.
+    assert margin == pytest.approx(default_download_seconds(SANDBOX, 4.0) / 2)
+    assert margin != pytest.approx(default_download_seconds(SANDBOX, 1.0) / 2)

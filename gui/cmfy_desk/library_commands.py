@@ -472,13 +472,20 @@ def metrics_command(options: argparse.Namespace) -> int:
     paths, store = opened
     try:
         settings = Settings(paths.settings_file)
-        facts_for = facts_provider(settings, ConnectionList.load(paths.connections_file))
+        saved = ConnectionList.load(paths.connections_file)
+        facts_for = facts_provider(settings, saved)
         scope = _metrics_scope(store, options, settings, paths)
         if isinstance(scope, str):
             print(f"error: {scope}", file=sys.stderr)
             return EXIT_ERROR
         facts = facts_for(scope.connection) if scope.connection is not None else None
-        metrics = compute_metrics(store, scope, facts)
+        # A view over all connections judges cache hits by each one's download time.
+        downloads = {
+            label: each.download_seconds
+            for label in connection_configs(settings, saved)
+            if (each := facts_for(label)) is not None
+        }
+        metrics = compute_metrics(store, scope, facts, download_seconds=downloads)
         library = ModelLibrary(store).canonical_urls()
         checklist = production_checklist(store, scope, facts, metrics, library=library)
         if not _write_exports(store, options, scope, facts_for):
@@ -504,11 +511,7 @@ def facts_provider(
     The window takes the same facts from its running connections, with their counters of
     requests and 429 responses since start. Without them, the figures count from the jobs.
     """
-    configs = {SANDBOX: _sandbox_config(settings)}
-    default = _default_config(settings)
-    configs[default.label] = default
-    for config in saved.connections:
-        configs[config.label] = config
+    configs = connection_configs(settings, saved)
     max_running = int(settings.get("queue.max_running") or 0) or None
 
     def facts_for(label: str) -> ConnectionFacts | None:
@@ -518,11 +521,24 @@ def facts_provider(
     return facts_for
 
 
+def connection_configs(settings: Settings, saved: ConnectionList) -> dict[str, ConnectionConfig]:
+    """Return the connections the settings describe, by the name their jobs record."""
+    configs = {SANDBOX: _sandbox_config(settings)}
+    default = _default_config(settings)
+    configs[default.label] = default
+    for config in saved.connections:
+        configs[config.label] = config
+    return configs
+
+
 def _sandbox_config(settings: Settings) -> ConnectionConfig:
     return ConnectionConfig(
         kind=SANDBOX,
         plan=str(settings.get("sandbox.plan")),
         status_mode=str(settings.get("connection.status_mode")),
+        # The sandbox's speed sets how long its model downloads take, which the inferred
+        # cache hit rate needs.
+        sandbox_speed=float(settings.get("sandbox.speed")),
     )
 
 
