@@ -11,7 +11,13 @@ import pytest
 
 from cmfy_desk import paths
 from cmfy_desk.cli import main
-from cmfy_desk.paths import DATA_DIR_ENV, NoDatabaseError, existing_paths, locate_paths
+from cmfy_desk.paths import (
+    DATA_DIR_ENV,
+    NoDatabaseError,
+    bundled_workflows,
+    existing_paths,
+    locate_paths,
+)
 from cmfy_desk.store import Store
 from tests.test_library_cli import _cmfy_desk
 
@@ -22,6 +28,7 @@ READ_COMMANDS = [
     ["index", "list"],
     ["index", "scan"],
     ["metrics"],
+    ["queue", "export", "queued-jobs.json"],
 ]
 
 
@@ -126,3 +133,27 @@ def test_existing_paths_creates_nothing(tmp_path: Path) -> None:
     assert found.database == data / "cmfy-desk.sqlite3"
     assert not found.log_dir.exists()
     assert not found.thumbnail_dir.exists()
+
+
+def test_check_uses_the_starting_library_without_creating_one(tmp_path: Path) -> None:
+    workflow = next(path for path in bundled_workflows() if path.stem == "sd15_txt2img")
+    typo = tmp_path / "cmfy-dsk"
+
+    result = _cmfy_desk("check", str(workflow), "--json", data_dir=typo)
+
+    assert result.returncode in (0, 1), result.stderr
+    assert "warning: no model library" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_queue_import_starts_new_data_folder(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    Store.open(source / "cmfy-desk.sqlite3").close()
+    exported = _cmfy_desk("queue", "export", str(tmp_path / "queue.json"), data_dir=source)
+    data = tmp_path / "new data"
+
+    imported = _cmfy_desk("queue", "import", str(tmp_path / "queue.json"), data_dir=data)
+
+    assert exported.returncode == 0, exported.stderr
+    assert imported.returncode == 0, imported.stderr
+    assert (data / "cmfy-desk.sqlite3").is_file()

@@ -33,7 +33,7 @@ from cmfy_desk.connections import (
 )
 from cmfy_desk.keystore import ApiKeyStore, validate_api_key
 from cmfy_desk.logs import setup_logging
-from cmfy_desk.paths import AppPaths, resolve_paths
+from cmfy_desk.paths import AppPaths, NoDatabaseError, existing_paths, resolve_paths
 from cmfy_desk.planning import PlannedBatch, PlanningError
 from cmfy_desk.scheduler import (
     EngineEvent,
@@ -404,8 +404,18 @@ def _drive(
 
 
 def queue_command(options: argparse.Namespace) -> int:
-    """Run ``cmfy-desk queue export|import FILE``; returns the exit status."""
-    paths = resolve_paths(options.data_dir)
+    """Run ``cmfy-desk queue export|import FILE``; returns the exit status.
+
+    Export reads a database that exists: pointed at a data folder without one, it says so,
+    creates nothing and returns 2. Import creates the database when needed."""
+    if options.action == "export":
+        try:
+            paths = existing_paths(options.data_dir)
+        except NoDatabaseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        paths = resolve_paths(options.data_dir)
     setup_logging(paths.log_dir, console_level=logging.ERROR)
     try:
         store = Store.open(paths.database)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cmfy_desk.paths import resolve_paths
+from cmfy_desk.paths import NoDatabaseError, existing_paths
 from cmfy_desk.planning import seed_model_library
 from cmfy_desk.store import Store, StoreError
 from cmfy_desk.store.model_library import ModelLibrary
@@ -26,6 +26,8 @@ from cmfy_desk.workflows.parameters import parse_assignment
 from cmfy_desk.workflows.preflight import PreflightReport, check_graph
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+# SQLite's name for a database that lives in memory only.
+IN_MEMORY_DATABASE = ":memory:"
 
 
 def add_definitions_argument(parser: argparse.ArgumentParser) -> None:
@@ -175,8 +177,14 @@ def convert_command(options: argparse.Namespace) -> int:
 
 
 def _model_library(data_dir: Path | None) -> dict[str, str]:
+    """Return the model library's canonical URLs. A data folder without a database gets the
+    library a new database starts with, kept in memory, so checking creates nothing."""
     try:
-        store = Store.open(resolve_paths(data_dir).database)
+        database = existing_paths(data_dir).database
+    except NoDatabaseError:
+        database = Path(IN_MEMORY_DATABASE)
+    try:
+        store = Store.open(database)
     except StoreError as exc:
         print(
             f"warning: no model library ({exc}); model URLs are checked without it", file=sys.stderr
