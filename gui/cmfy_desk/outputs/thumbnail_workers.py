@@ -7,7 +7,7 @@ downloaded. In processes of their own, at a lower priority, that work shares onl
 
 The processes are started with "spawn", never "fork": a forked copy of a process that runs Qt
 and other threads may hang. Frozen builds call multiprocessing.freeze_support() at start for
-this (packaging/launcher.py). One pool serves every loader of thumbnails in the process; it
+this (packaging/launcher.py). One pool serves every loader of thumbnails in the process. It
 starts at the first request, and a pool whose process died is replaced at the next one.
 """
 

@@ -5,7 +5,7 @@ flush. Every thousand pages or so SQLite copies the log into the database file a
 during the commit that crossed the limit. On the engine's connection, which the UI thread
 uses, that commit then waited tens of milliseconds for the disk. BackgroundCheckpoints turns
 the automatic checkpoint off on that connection and runs it from a thread with a connection
-of its own; sqlite3 releases the interpreter lock while it works.
+of its own. sqlite3 releases the interpreter lock while it works.
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ class BackgroundCheckpoints:
 
     def _checkpoint(self, connection: sqlite3.Connection) -> None:
         try:
-            # PASSIVE never waits for readers or writers: what it cannot copy now, it copies
-            # at the next turn.
+            # PASSIVE does not wait for readers or writers (SQLite's documentation of
+            # wal_checkpoint): what it cannot copy now, it copies at the next turn.
             _busy, log_pages, copied = connection.execute(
                 "PRAGMA wal_checkpoint(PASSIVE)"
             ).fetchone()

@@ -24,7 +24,7 @@ from cmfy_desk.outputs.thumbnails import ThumbnailError, ThumbnailPixels
 log = logging.getLogger(__name__)
 
 THUMBNAIL_SIZE = 160
-# Requests handed to the processes at once: enough that a process never waits for its next
+# Requests handed to the processes at once: enough that a process rarely waits for its next
 # one, few enough that clear_queue() still drops nearly everything.
 IN_FLIGHT_PER_PROCESS = 2
 # A request whose process stopped is sent once more, to a new process, before it counts as
