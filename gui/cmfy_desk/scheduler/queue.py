@@ -9,6 +9,7 @@ already has instead of creating a second one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import dataclasses
 import json
@@ -16,7 +17,7 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,7 @@ class Scheduler:
         self._order = CacheAwareOrder(enabled=self._options.cache_aware)
         self._failures_in_row: dict[int, int] = {}
         self._wakeup = asyncio.Event()
+        self._recording = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._in_flight: set[int] = set()
@@ -522,17 +524,36 @@ class Scheduler:
                 log.warning("Job %d: output %d failed: %s", job.id, index, exc)
                 errors.append(str(exc))
                 continue
-            output = self._store.add_output(
-                job.id,
-                index,
-                remote_url=url,
-                local_path=str(saved.path),
-                size=saved.size,
-                sha256=saved.sha256,
-                width=saved.width,
-                height=saved.height,
-            )
-            self._emit(OutputSaved(output))
+            async with self._turn_of_its_own():
+                output = self._store.add_output(
+                    job.id,
+                    index,
+                    remote_url=url,
+                    local_path=str(saved.path),
+                    size=saved.size,
+                    sha256=saved.sha256,
+                    width=saved.width,
+                    height=saved.height,
+                )
+                self._emit(OutputSaved(output))
+        async with self._turn_of_its_own():
+            self._finish_download(job, remote, urls, errors)
+
+    @contextlib.asynccontextmanager
+    async def _turn_of_its_own(self) -> AsyncIterator[None]:
+        """Run the body alone in a turn of the event loop.
+
+        Recording an output indexes it and shows it in the window, a few milliseconds each.
+        When the downloads of many jobs end together, their records take one turn each this
+        way, and the window repaints between them instead of after all of them.
+        """
+        async with self._recording:
+            yield
+            await asyncio.sleep(0)
+
+    def _finish_download(
+        self, job: Job, remote: RemoteJob, urls: Sequence[str], errors: list[str]
+    ) -> None:
         now = time.time()
         if not urls:
             self._change(
