@@ -205,7 +205,7 @@ def test_batch_column_names_each_batch(store: Store) -> None:
     shown_again = [model.data(model.index(row, Column.BATCH)) for row in range(3)]
     tooltip = model.data(model.index(2, Column.STATUS), Qt.ItemDataRole.ToolTipRole)
 
-    assert shown == ["portrait batch", "portrait batch", "landscape batch"]
+    assert shown == ["#1 portrait batch", "#1 portrait batch", "#2 landscape batch"]
     assert shown_again == shown
     assert sorted(calls) == [1, 2]
     assert model.headerData(Column.BATCH, Qt.Orientation.Horizontal) == "Batch"
@@ -222,7 +222,7 @@ def test_batch_name_unknown_asked_again(store: Store) -> None:
     second = model.data(model.index(0, Column.BATCH))
 
     assert first == ""
-    assert second == "named later"
+    assert second == "#1 named later"
 
 
 @pytest.mark.parametrize("status", [JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.LOST], ids=str)
@@ -429,9 +429,9 @@ def test_paused_batch_shown_in_rows(store: Store) -> None:
     batch_font = model.data(model.index(0, Column.BATCH), Qt.ItemDataRole.FontRole)
     tooltip = model.data(model.index(0, Column.SEED), Qt.ItemDataRole.ToolTipRole)
 
-    assert before == "portrait batch"
+    assert before == "#1 portrait batch"
     assert changes == [(0, 1)]
-    assert model.data(model.index(0, Column.BATCH)) == "portrait batch (paused)"
+    assert model.data(model.index(0, Column.BATCH)) == "#1 portrait batch (paused)"
     assert batch_font.italic()
     assert model.data(model.index(0, Column.STATUS)) == "Queued (paused)"
     assert model.data(model.index(1, Column.STATUS)) == "Succeeded"

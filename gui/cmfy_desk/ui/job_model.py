@@ -648,7 +648,12 @@ class JobTableModel(QAbstractTableModel):
                 return f"{job.workflow_name} #{job.position + 1}"
             case Column.BATCH:
                 name = self.batch_name(job.batch_id) or ""
-                if name and self.batch_paused(job.batch_id):
+                if not name:
+                    return ""
+                # The number comes first: cut short in the middle, names of batches of one
+                # workflow made the same minute look alike. The gallery's filter shows it too.
+                name = self.tr("#{number} {name}").format(number=job.batch_id, name=name)
+                if self.batch_paused(job.batch_id):
                     return self.tr("{name} (paused)").format(name=name)
                 return name
             case Column.MODELS:
