@@ -28,6 +28,8 @@ THEMES = (SYSTEM, LIGHT, DARK)
 FUSION_STYLE = "Fusion"
 
 _Role = QPalette.ColorRole
+# The outline of check boxes and radio buttons: the text colour at this opacity (0-255).
+INDICATOR_OUTLINE_ALPHA = 150
 _Group = QPalette.ColorGroup
 
 # Colours per role. Text, window text and button text have a contrast ratio of at least 7:1
@@ -207,10 +209,40 @@ class _ThemeFollower(QObject):
 
 class ThemeStyle(QProxyStyle):
     """Fusion, with the dock widgets' float and close icons drawn in the palette's text
-    colour (TitleBarIconEngine), so that they stay visible on the dark palette."""
+    colour (TitleBarIconEngine), so that they stay visible on the dark palette. Check boxes
+    and radio buttons get an outline in the text colour: Fusion's own differs from the window
+    by less than 3:1 in both palettes, and on the dark one an empty box was barely visible."""
+
+    INDICATORS = (
+        QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+        QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+    )
 
     def __init__(self) -> None:
         super().__init__(FUSION_STYLE)
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in self.INDICATORS:
+            return
+        outline = QColor(option.palette.color(_Role.WindowText))
+        outline.setAlpha(INDICATOR_OUTLINE_ALPHA)
+        rect = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(outline, 1.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if element is QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(rect)
+        else:
+            painter.drawRoundedRect(rect, 2.0, 2.0)
+        painter.restore()
 
     def standardIcon(
         self,
