@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 from pathlib import Path
 
@@ -106,3 +108,46 @@ async def test_download_never_overwrites_other_file(tmp_path: Path) -> None:
     assert saved.path.read_bytes() == b"new picture"
     assert again.path == saved.path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["job00001_00 (2).png", "job00001_00.png"]
+
+
+@pytest.mark.asyncio
+async def test_same_name_downloads_at_once_keep_both(tmp_path: Path) -> None:
+    from aiohttp import web
+
+    from cmfy_desk.outputs.download import Downloader
+
+    pictures = {"/a.png": b"a" * 600_000, "/b.png": b"b" * 600_000}
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        # Both responses are sent in pieces, so the two downloads write at the same time.
+        response = web.StreamResponse(headers={"Content-Type": "image/png"})
+        await response.prepare(request)
+        body = pictures[request.path]
+        for start in range(0, len(body), 100_000):
+            await response.write(body[start : start + 100_000])
+            await asyncio.sleep(0.01)
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/a.png", handler)
+    app.router.add_get("/b.png", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    downloader = Downloader()
+    try:
+        saved = await asyncio.gather(
+            downloader.download(f"http://127.0.0.1:{port}/a.png", tmp_path, "7.png"),
+            downloader.download(f"http://127.0.0.1:{port}/b.png", tmp_path, "7.png"),
+        )
+    finally:
+        await downloader.aclose()
+        await runner.cleanup()
+    assert sorted(file.path.name for file in saved) == ["7 (2).png", "7.png"]
+    for file, body in zip(saved, pictures.values(), strict=True):
+        assert file.path.read_bytes() == body
+        assert file.sha256 == hashlib.sha256(body).hexdigest()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["7 (2).png", "7.png"]

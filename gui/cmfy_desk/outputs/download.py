@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +65,9 @@ class Downloader:
         """
         target = contained_path(root, *parts)
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + PARTIAL_SUFFIX)
+        # Each download writes a file of its own: two outputs whose templates give the same
+        # name may download at the same time, and one shared temporary file mixed them up.
+        partial = target.with_name(f"{target.name}.{uuid.uuid4().hex[:12]}{PARTIAL_SUFFIX}")
         digest = hashlib.sha256()
         size = 0
         try:
@@ -75,7 +78,7 @@ class Downloader:
                     )
                 # Creating a file can wait on the disk for tens of milliseconds while other
                 # files are written, so it happens off the event loop's thread.
-                file = await asyncio.to_thread(partial.open, "wb")
+                file = await asyncio.to_thread(partial.open, "xb")
                 with file:
                     async for chunk in response.aiter_bytes(CHUNK_BYTES):
                         file.write(chunk)
