@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ from cmfy_desk.store import JobStatus
 from cmfy_desk.ui.batch_dialog import BatchDialog
 from cmfy_desk.ui.gallery import GalleryModel
 from cmfy_desk.ui.main_window import MainWindow
+from cmfy_desk.ui.metrics_dialog import MetricsDialog, open_metrics_dialog
 from cmfy_desk.ui.quit_guard import RUNNING_STATUSES
 from cmfy_desk.ui.viewer import ImageViewer
 from cmfy_desk.workflows.formats import load_workflow_file
@@ -611,3 +613,19 @@ async def test_long_status_message_elided(tmp_path: Path) -> None:
     assert tooltip == text
     assert short == "Short message"
     assert short_tooltip == "Short message"
+
+
+async def test_closed_metrics_window_ignores_new_jobs(tmp_path: Path) -> None:
+    async with open_window(tmp_path) as window:
+        dialog = open_metrics_dialog(window)
+        dialog.close()
+        await wait_for(lambda: not window.findChildren(MetricsDialog), description="deletion")
+        errors: list[BaseException] = []
+        previous = sys.excepthook
+        sys.excepthook = lambda _type, value, _traceback: errors.append(value)
+        try:
+            await queue_sample(window, 1)
+            await asyncio.sleep(0.2)
+        finally:
+            sys.excepthook = previous
+    assert errors == []

@@ -282,6 +282,10 @@ class MetricsDialog(QDialog):
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()
 
+    def jobs_queued(self, _jobs: object) -> None:
+        """Read the store again after new jobs were queued, as after a job's change."""
+        self.job_changed()
+
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if self._stale:
@@ -588,13 +592,16 @@ def open_metrics_dialog(window: MainWindow) -> MetricsDialog:
         },
         window,
     )
+    # Bound methods, not lambdas: each one is disconnected when the dialog closes, and Qt
+    # drops them with the dialog, so no signal reaches a deleted dialog.
     window.signals.jobChanged.connect(dialog.job_changed)
-    window.signals.jobsQueued.connect(lambda _jobs: dialog.job_changed())
+    window.signals.jobsQueued.connect(dialog.jobs_queued)
     # The job model reloads when the window attaches another engine.
     window.job_model.modelReset.connect(dialog.job_changed)
 
     def forget(_result: int) -> None:
         window.signals.jobChanged.disconnect(dialog.job_changed)
+        window.signals.jobsQueued.disconnect(dialog.jobs_queued)
         window.job_model.modelReset.disconnect(dialog.job_changed)
         dialog.deleteLater()
 
