@@ -169,7 +169,9 @@ def test_cache_wording_says_inferred_and_how(store: Store) -> None:
         wording.cache_source_text(cache)
     )
     assert "more than half a model download there" in wording.cache_source_text(mixed)
-    assert wording.cache_text(counted) == "70 % (7 hits, 3 misses)"
+    assert wording.cache_text(counted) == (
+        "70 % (7 hits, 3 misses of model URLs, counted by the sandbox)"
+    )
     assert wording.cache_source_text(counted).startswith("Counted by the sandbox")
 
 

@@ -2141,67 +2141,72 @@ Folder: {folder}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="652"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="655"/>
+        <source>#{number} {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="657"/>
         <source>{name} (paused)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="660"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="665"/>
         <source>Queued (paused)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="688"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="693"/>
         <source>Job {id}: {status}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="692"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="697"/>
         <source>Batch: {name}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="696"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="701"/>
         <source>The batch is paused: its queued jobs wait until you resume it (Queue → Pause batch).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="700"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="705"/>
         <source>Priority: {priority}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="701"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="706"/>
         <source>Attempts: {count}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="703"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="708"/>
         <source>Remote id: {id}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="705"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="710"/>
         <source>Error code: {code}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="707"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="712"/>
         <source>Request id: {id}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="709"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="714"/>
         <source>Error: {message}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="715"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="720"/>
         <source>The workflow loads no model files.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="716"/>
+        <location filename="../../gui/cmfy_desk/ui/job_model.py" line="721"/>
         <source>Model files:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2704,7 +2709,7 @@ Folder: {folder}</source>
     </message>
     <message>
         <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="160"/>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="412"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="416"/>
         <source>Queue and run time per minute (mean)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2764,78 +2769,78 @@ Folder: {folder}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="318"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="322"/>
         <source>Not connected: the figures come from the database, which opens with the connection.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="363"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="367"/>
         <source>Reading the database failed: {error}. Details are in the log file.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="395"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="399"/>
         <source>No jobs in this view.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="403"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="407"/>
         <source>queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="404"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="408"/>
         <source>run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="408"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="412"/>
         <source>Queue and run time per {width} (mean)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="413"/>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="416"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="417"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="420"/>
         <source>No finished jobs in this view</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="480"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="484"/>
         <source>Export metrics</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="487"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="491"/>
         <source>Export job history</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="495"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="499"/>
         <source>CSV files (*.csv)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="495"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="499"/>
         <source>All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="545"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="549"/>
         <source>Not connected: nothing to export.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="519"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="523"/>
         <source>Saved {rows} rows to {path}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="533"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="537"/>
         <source>Saved {rows} jobs to {path}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="556"/>
+        <location filename="../../gui/cmfy_desk/ui/metrics_dialog.py" line="560"/>
         <source>Writing {path} failed: {error}. Choose another folder.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3075,342 +3080,347 @@ Folder: {folder}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="247"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="250"/>
+        <source>{rate} ({hits} hits, {misses} misses of model URLs, counted by the sandbox)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="252"/>
         <source>{rate} ({hits} hits, {misses} misses)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="255"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="260"/>
         <source>Counted by the sandbox since it started: one lookup per model URL of each started job.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="260"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="265"/>
         <source>Inferred from start delays, the time a job spent on the node beyond its GPU time. A job counts as a miss when its start delay exceeds the connection&apos;s fastest start by more than {margin}, half a model download. One lookup per job.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="267"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="272"/>
         <source>Inferred from start delays, the time a job spent on the node beyond its GPU time. A job counts as a miss when its start delay exceeds its connection&apos;s fastest start by more than half a model download there. One lookup per job.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="274"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="279"/>
         <source>No job in this view has the times needed to tell. Cache hits are inferred only from jobs whose service reports their GPU time.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="281"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="286"/>
         <source>Counted by the queue since Cmfy Desk started.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="283"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="288"/>
         <source>Counted by the sandbox since it started.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="286"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="291"/>
         <source>Submissions put back in the queue after a 429 (running-job or queue limit). Waits after a rate_limit_exceeded response are not recorded.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="293"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="298"/>
         <source>No warnings: queue time, cache hits and 429 responses are within range.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="302"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="307"/>
         <source>Jobs wait long to start: the 95th percentile of queue time is {p95}, above {threshold}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="309"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="314"/>
         <source>Spread load or lower concurrency (Settings → Queue → most jobs at once).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="317"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="322"/>
         <source>{share} of requests</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="320"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="325"/>
         <source>{count} per minute</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="322"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="327"/>
         <source>The service answered {count} requests with 429 ({rate}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="334"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="339"/>
         <source>Only {rate} of model lookups hit the node cache (inferred from start delays), below {threshold}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="338"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="343"/>
         <source>Only {rate} of model lookups hit the node cache, below {threshold}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="340"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="345"/>
         <source>Use one canonical URL per model: the node cache matches the exact URL, so two spellings of one file are two downloads.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="346"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="351"/>
         <source>Lower your request rate: lower the jobs at once, or stop other programs that use the same API key.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="354"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="359"/>
         <source>Webhooks in use rather than polling</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="355"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="360"/>
         <source>Model URLs canonical across queued work</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="356"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="361"/>
         <source>Concurrency limits respected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="357"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="362"/>
         <source>Retries carry idempotency keys</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="358"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="363"/>
         <source>429 responses answered with backoff</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="359"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="364"/>
         <source>Pooled connections</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="360"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="365"/>
         <source>Metrics being recorded</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="361"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="366"/>
         <source>Workflows free of unused nodes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="369"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="374"/>
         <source>Use one canonical URL per model: pick it in the model library, then queue again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="379"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="384"/>
         <source>Lower the jobs at once in Settings → Queue.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="380"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="385"/>
         <source>Report this with the log file (Help → Open log folder).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="383"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="388"/>
         <source>A ComfyUI server reports status over its websocket, without polling.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="388"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="393"/>
         <source>This connection polls for job status, which adds delay and spends requests.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="391"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="396"/>
         <source>Run a tunnel (cloudflared, ngrok…) to the webhook receiver and enter its public address in Settings.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="396"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="401"/>
         <source>Webhooks are set up, and no job has finished since.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="399"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="404"/>
         <source>No finished jobs to judge by yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="402"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="407"/>
         <source>Webhooks are set up, but none of the {finished} finished jobs received one, so their status came from polling.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="405"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="410"/>
         <source>Check in Settings that the tunnel forwards to the webhook receiver.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="409"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="414"/>
         <source>Finished jobs that reported their result by webhook: {with_webhook} of {finished}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="415"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="420"/>
         <source>No model URLs in these jobs.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="419"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="424"/>
         <source>Model URLs checked: {urls}, all canonical, one per model.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="423"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="428"/>
         <source>Most jobs running at once: {peak}, above the limit of {limit}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="428"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="433"/>
         <source>Submissions the service rejected: {rejected} over its running-job limit and {queue_full} over its queue limit.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="434"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="439"/>
         <source>Most jobs running at once: {peak}. The limit of this view is not known.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="438"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="443"/>
         <source>Most jobs running at once: {peak}, within the limit of {limit}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="443"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="448"/>
         <source>Jobs without an idempotency key: {missing}. A retry of such a job could create a second one.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="447"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="452"/>
         <source>Queue those jobs again: new jobs get a key before their first submission.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="451"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="456"/>
         <source>Jobs the sandbox ran more than once: {duplicates}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="456"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="461"/>
         <source>Every job stores its key before the first submission and reuses it on each retry. Jobs submitted more than once: {retried}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="463"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="468"/>
         <source>Jobs submitted again less than {seconds} s after a 429: {without_backoff}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="466"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="471"/>
         <source>Lower the jobs at once in Settings → Queue, and report this with the log file.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="469"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="474"/>
         <source>No 429 responses.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="472"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="477"/>
         <source>429 responses: {total}, each answered by waiting. Avoidable, because earlier response headers had announced the limit: {avoidable}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="478"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="483"/>
         <source>429 responses: {total}, each answered by waiting before the next try.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="483"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="488"/>
         <source>Requests reuse open connections: each connection keeps one pooled HTTP client.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="488"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="493"/>
         <source>Requests open a new connection each time.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="492"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="497"/>
         <source>Not known over every connection at once. Choose one connection.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="497"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="502"/>
         <source>Finished jobs with every time the figures need: {complete} of {finished}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="503"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="508"/>
         <source>Finished jobs with every time the figures need: only {complete} of {finished}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="506"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="511"/>
         <source>Jobs that finished while Cmfy Desk was closed lack some times; the service&apos;s times fill in where it reports them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="510"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="515"/>
         <source>No finished jobs yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="513"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="518"/>
         <source>Graphs with nodes that lead to no output: {with_unused} of {checked} ({unused_nodes} nodes in all, in {workflows}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="517"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="522"/>
         <source>Remove them with “Remove unused nodes” in the batch dialog&apos;s pre-flight check.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="521"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="526"/>
         <source>Graphs checked: {checked}, none with unused nodes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="524"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="529"/>
         <source>No jobs to check.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="530"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="535"/>
         <source>Model URLs checked: {urls}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="533"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="538"/>
         <source>Not in canonical form: {count}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="537"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="542"/>
         <source>Naming a file that another URL also names: {count}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="543"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="548"/>
         <source>Different from the model library: {count}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="550"/>
+        <location filename="../../gui/cmfy_desk/metrics/wording.py" line="555"/>
         <source>For example:</source>
         <translation type="unfinished"></translation>
     </message>

@@ -244,6 +244,11 @@ class MetricsWording:
             return self.tr("{rate} ({hits} hits, {misses} misses, inferred)").format(
                 rate=rate, hits=cache.hits, misses=cache.misses
             )
+        if cache.source is CacheSource.SANDBOX:
+            # The sandbox counts model URLs, so a job with two models makes two lookups.
+            return self.tr(
+                "{rate} ({hits} hits, {misses} misses of model URLs, counted by the sandbox)"
+            ).format(rate=rate, hits=cache.hits, misses=cache.misses)
         return self.tr("{rate} ({hits} hits, {misses} misses)").format(
             rate=rate, hits=cache.hits, misses=cache.misses
         )
