@@ -66,3 +66,16 @@ def test_unopenable_database_stops_the_thread_quietly(tmp_path: Path) -> None:
     write_pages(store.connection, 5)
     assert autocheckpoint(store.connection) == DEFAULT_AUTOCHECKPOINT_PAGES
     store.close()
+
+
+def test_idle_database_counts_one_checkpoint(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db.sqlite3")
+    # About 40 pages: far below the automatic limit, so they wait in the log for the thread.
+    write_pages(store.connection, 20)
+    checkpoints = BackgroundCheckpoints(store.path, store.connection, interval=0.02)
+    checkpoints.start()
+    time.sleep(0.5)
+    checkpoints.stop()
+    # About 25 turns looked at the same log after the writes; only the first copied anything.
+    assert checkpoints.checkpoints == 1
+    store.close()

@@ -34,6 +34,7 @@ class BackgroundCheckpoints:
         self.interval = interval
         self.checkpoints = 0
         self._connection = connection
+        self._last_result: tuple[int, int] = (0, 0)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -82,6 +83,9 @@ class BackgroundCheckpoints:
         except sqlite3.Error as exc:
             log.warning("Checkpoint of %s failed: %s", self.path, exc)
             return
-        if log_pages > 0:
+        # Until the next write, the log keeps its pages and every checkpoint reports them
+        # again, so only a change counts.
+        if log_pages > 0 and (log_pages, copied) != self._last_result:
             self.checkpoints += 1
             log.debug("Checkpoint of %s: %d of %d log pages copied", self.path, copied, log_pages)
+        self._last_result = (log_pages, copied)
