@@ -1,11 +1,12 @@
-"""Take the README's pictures of the gallery search and of the viewer's metadata panel.
+"""Take the README's pictures of the gallery search, the viewer, compare and metrics.
 
 It runs the screenshot tour (gui/cmfy_desk/ui/tour.py) from the source tree in the light theme.
 The tour queues three sample workflows of four jobs each, so that the gallery has batches to
 filter. Its sandbox runs at twice its simulated speed, so the viewer shows times of seconds.
 The tour's data and output folders lie in a fresh home folder, and every path the pictures
 show reads like ``/home/artist/Pictures/Cmfy Desk/...``. Last, the script copies the tour's
-viewer and search screenshots to ``OUT/viewer-metadata.png`` and ``OUT/gallery-search.png``.
+viewer, search, compare and metrics screenshots to ``OUT/viewer-metadata.png``,
+``OUT/gallery-search.png``, ``OUT/compare.png`` and ``OUT/metrics.png``.
 
 Usage, from the project's top folder, on an X server such as Xvfb (Debian: xvfb xauth
 libxcb-icccm4 libxcb-keysyms1):
@@ -14,7 +15,7 @@ libxcb-icccm4 libxcb-keysyms1):
         [--home /home/artist] [--out docs/screenshots]
 
 The home folder must not exist yet or be empty; making one under /home needs root, as in a
-container. Exit status: 0 both pictures saved, 1 the tour failed (its message names the
+container. Exit status: 0 all four pictures saved, 1 the tour failed (its message names the
 step), 2 bad usage or a home folder that is not empty.
 """
 
@@ -42,7 +43,12 @@ DOCS_PLAN = TourPlan(workflow_count=3, jobs_per_workflow=4, sandbox_speed=2.0)
 # Seconds for one step. Waiting for the queued jobs takes the longest.
 STEP_TIMEOUT = 120.0
 # Tour step name → the README picture made from its screenshot.
-PICTURES = {"viewer": "viewer-metadata.png", "search": "gallery-search.png"}
+PICTURES = {
+    "viewer": "viewer-metadata.png",
+    "search": "gallery-search.png",
+    "compare": "compare.png",
+    "metrics": "metrics.png",
+}
 
 EXIT_OK = 0
 EXIT_USAGE = 2

@@ -27,7 +27,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QMimeData,
+    QPointF,
+    Qt,
+    QUrl,
+)
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QListWidget, QWidget
 
@@ -39,10 +47,12 @@ from cmfy_desk.outputs.query import parse_query
 from cmfy_desk.paths import bundled_workflows, resolve_paths
 from cmfy_desk.settings import Settings
 from cmfy_desk.store import ImageRecord, JobStatus
+from cmfy_desk.ui.compare import CompareWindow
 from cmfy_desk.ui.connection import connection_from_settings, output_root_from_settings
 from cmfy_desk.ui.gallery_search import image_count_text
 from cmfy_desk.ui.main import app_icon
 from cmfy_desk.ui.main_window import MainWindow
+from cmfy_desk.ui.metrics_dialog import MetricsDialog
 from cmfy_desk.ui.theme import DARK, LIGHT, apply_theme
 from cmfy_desk.ui.viewer import ImageViewer
 
@@ -114,6 +124,8 @@ STEPS = (
     TourStep(5, "gallery", "the gallery is taller than the queue, its first image selected"),
     TourStep(6, "viewer", "the viewer shows the first image beside its metadata"),
     TourStep(7, "search", "the gallery shows the images of one batch that match the search"),
+    TourStep(8, "compare", "a compare window shows the two newest images side by side"),
+    TourStep(9, "metrics", "the metrics window shows the figures of every job of the tour"),
 )
 
 
@@ -309,6 +321,23 @@ class Tour:
         await self._reach(step, lambda: _batch_filtered_state(window, batch_id))
         self._save(step, window)
 
+        step = self._begin(8)
+        # The search may leave one image, so the comparison is of the whole gallery's newest.
+        window.gallery_panel.search.clear()
+        click_list_item(batches, 0)
+        await self._reach(step, lambda: _unfiltered_state(window, jobs))
+        select_first_images(window, 2)
+        window.gallery_panel.image_actions.compare_action.trigger()
+        await self._reach(step, lambda: _compare_state(window, 2))
+        self._save(step, _compare_windows(window)[0])
+
+        step = self._begin(9)
+        for compare_window in _compare_windows(window):
+            compare_window.close()
+        window.metrics_action.trigger()
+        await self._reach(step, lambda: _metrics_state(window, jobs))
+        self._save(step, _metrics_dialogs(window)[0])
+
     def _begin(self, number: int) -> TourStep:
         self._current = STEPS[number - 1]
         print(f"tour: {self._current.number:02d} {self._current.name}", flush=True)
@@ -458,6 +487,15 @@ def widen_filters(window: MainWindow) -> None:
     # A few pixels more than the text, for the item's own margins.
     width = min(filters_width + missing + 8, int(total * FILTERS_MAX_SHARE))
     splitter.setSizes([width, total - width])
+
+
+def select_first_images(window: MainWindow, count: int) -> None:
+    """Select the gallery's first ``count`` images, as a Shift+click would."""
+    model = window.gallery_model
+    selection = QItemSelection(model.index(0, 0), model.index(count - 1, 0))
+    window.gallery.selectionModel().select(
+        selection, QItemSelectionModel.SelectionFlag.ClearAndSelect
+    )
 
 
 def type_text(target: QWidget, text: str) -> None:
@@ -613,6 +651,51 @@ def _viewer_state(window: MainWindow) -> str | None:
             return f"the metadata panel shows no {key}"
     if "https://" not in fields["models"].text():
         return "the metadata panel shows no model URL"
+    return None
+
+
+def _unfiltered_state(window: MainWindow, jobs: int) -> str | None:
+    model = window.gallery_model
+    if model.searching:
+        return "the gallery is searching"
+    typed = window.gallery_panel.search.edit.text()
+    if typed:
+        return f"the search line still reads {typed!r}"
+    if model.rowCount() < jobs:
+        return f"the gallery shows {model.rowCount()} of the {jobs} images"
+    return None
+
+
+def _compare_windows(window: MainWindow) -> list[CompareWindow]:
+    return [shown for shown in window.findChildren(CompareWindow) if shown.isVisible()]
+
+
+def _compare_state(window: MainWindow, count: int) -> str | None:
+    shown = _compare_windows(window)
+    if not shown:
+        return "no compare window is open"
+    panes = shown[0].panes
+    if len(panes) != count:
+        return f"the compare window shows {len(panes)} images, not {count}"
+    waiting = sum(not pane.canvas.has_image() for pane in panes)
+    if waiting:
+        return f"{waiting} of the compared images are not decoded yet"
+    return None
+
+
+def _metrics_dialogs(window: MainWindow) -> list[MetricsDialog]:
+    return [shown for shown in window.findChildren(MetricsDialog) if shown.isVisible()]
+
+
+def _metrics_state(window: MainWindow, jobs: int) -> str | None:
+    shown = _metrics_dialogs(window)
+    if not shown:
+        return "the metrics window is not open"
+    metrics = shown[0].metrics
+    if metrics is None:
+        return "the metrics window has not read the jobs yet"
+    if metrics.jobs != jobs:
+        return f"the metrics window counts {metrics.jobs} jobs, not {jobs}"
     return None
 
 
