@@ -28,6 +28,7 @@ from cmfy_desk.ui.folder_indexing import FolderIndexing as FolderIndexing  # for
 from cmfy_desk.ui.gallery_search import image_count_text
 from cmfy_desk.ui.rerun import RerunAction, rerun_labels
 from cmfy_desk.ui.tag_dialog import TagDialog
+from cmfy_desk.ui.trash import ensure_home_trash
 
 if TYPE_CHECKING:
     from cmfy_desk.ui.gallery import GalleryModel, GalleryView
@@ -421,6 +422,7 @@ class ImageActions(QObject):
             return []
         moved: list[ImageRecord] = []
         errors: list[str] = []
+        ensure_home_trash()
         for record in records:
             if not Path(record.path).exists():
                 moved.append(record)
