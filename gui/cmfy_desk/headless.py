@@ -355,10 +355,16 @@ def run_command(options: argparse.Namespace) -> int:
 
 def _set_up(options: argparse.Namespace) -> tuple[AppPaths, Settings, ConnectionConfig] | None:
     """Resolve the folders, start logging, read the settings and check the connection; None
-    after printing what is wrong with the connection."""
+    after printing what is wrong with the connection.
+
+    Each invalid value in the settings file, such as a name template with an unknown token,
+    is printed as a warning because the run uses that setting's default instead.
+    """
     paths = resolve_paths(options.data_dir)
     setup_logging(paths.log_dir, console_level=logging.ERROR)
     settings = Settings(paths.settings_file)
+    for invalid in settings.invalid:
+        print(f"warning: {settings.path}: {invalid.message()}", file=sys.stderr)
     connection = _connection(options, settings, paths)
     problem = connection if isinstance(connection, str) else _connection_problem(connection)
     if problem:

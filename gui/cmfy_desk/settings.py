@@ -42,6 +42,20 @@ class Setting:
     check: Callable[[Any], str | None] | None = None
 
 
+@dataclass(frozen=True)
+class InvalidSetting:
+    """A value in the settings file that was replaced by its setting's default."""
+
+    key: str
+    problem: str
+    default: object
+
+    def message(self) -> str:
+        """Return a sentence naming the setting, what is wrong and the default used instead."""
+        problem = self.problem if self.problem.endswith(".") else self.problem + "."
+        return f"Invalid setting {self.key}: {problem} Using the default {self.default!r} instead."
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "connection.kind",
@@ -240,6 +254,8 @@ class Settings:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._values: dict[str, Any] = {}
+        # The declared settings whose value in the file was invalid, in file order.
+        self.invalid: list[InvalidSetting] = []
         for key, value in self._read_file().items():
             setting = _SETTINGS_BY_KEY.get(key)
             if setting is None:
@@ -254,6 +270,7 @@ class Settings:
                     problem,
                     setting.default,
                 )
+                self.invalid.append(InvalidSetting(key, problem, setting.default))
                 continue
             self._values[key] = _normalize(setting, value)
 
