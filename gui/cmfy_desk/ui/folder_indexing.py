@@ -8,7 +8,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from cmfy_desk.outputs.folder_scan import FolderScanner, FolderWatcher, ScanError, ScanProgress
@@ -43,7 +43,10 @@ class FolderIndexing(QObject):
         self._scanner: FolderScanner | None = None
         self._watcher: FolderWatcher | None = None
         self.remove_box: QMessageBox | None = None
-        self._scanEnded.connect(self._on_scan_ended)
+        # Queued even when emitted on this thread, as it is for a scan that ended before
+        # add_folder() added its callback: the scan's progress signals, already queued, must
+        # arrive first, or the last of them hides the summary that the end shows.
+        self._scanEnded.connect(self._on_scan_ended, Qt.ConnectionType.QueuedConnection)
         self._watchScanned.connect(self._on_watch_scanned)
         self._watchFailed.connect(lambda text: self.noticeRequested.emit(NoticeLevel.WARNING, text))
 
