@@ -498,7 +498,8 @@ async def test_finished_batch_announced_once(tmp_path: Path) -> None:
         await wait_for(
             lambda: statuses(window) == [JobStatus.SUCCEEDED] * 2, description="2 succeeded jobs"
         )
-        batch = window.job_model.data(window.job_model.index(0, 1))
+        assert window.engine is not None
+        batch = window.engine.store.get_batch(window.job_model.job_at(0).batch_id).name
 
         def announcements() -> list[str]:
             return [text for _level, text in window.notices.messages() if " done: " in text]
@@ -527,14 +528,19 @@ async def test_job_table_shows_batch_names(tmp_path: Path) -> None:
         await queue_sample(window, 1)
         await queue_sample(window, 2)
         assert window.engine is not None
-        names = [batch.name for batch in window.engine.store.batches()]
+        names = {batch.id: batch.name for batch in window.engine.store.batches()}
         model = window.job_model
         shown = [model.data(model.index(row, 1)) for row in range(model.rowCount())]
         header = model.headerData(1, Qt.Orientation.Horizontal)
 
     assert header == "Batch"
-    assert len(set(names)) == 2
-    assert shown == [names[0], names[1], names[1]]
+    assert len(set(names.values())) == 2
+    first, second = sorted(names)
+    assert shown == [
+        f"#{first} {names[first]}",
+        f"#{second} {names[second]}",
+        f"#{second} {names[second]}",
+    ]
 
 
 async def test_gallery_shows_newest_batch_first(tmp_path: Path) -> None:
