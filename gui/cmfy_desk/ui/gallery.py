@@ -40,7 +40,17 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
 )
-from PySide6.QtWidgets import QListView, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QListView,
+    QScrollArea,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cmfy_desk.outputs.index import index_output
 from cmfy_desk.scheduler.events import NoticeLevel
@@ -88,6 +98,8 @@ REFRESH_DELAY_MS = 1000
 INSERT_INTERVAL_MS = 150
 # Captions kept at most; far more than a screen shows.
 CAPTION_CACHE_LIMIT = 4096
+# Lines of a caption: the file name, then the marks, the seed or the status of the file.
+CAPTION_LINES = 2
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -658,6 +670,51 @@ def _tile(color: QColor, *, broken: bool) -> QPixmap:
 # The view -------------------------------------------------------------------------------
 
 
+class ThumbnailDelegate(QStyledItemDelegate):
+    """Paints every item in a box of the same size: the thumbnail centred in a square of
+    THUMBNAIL_SIZE, with CAPTION_LINES lines of caption under it.
+
+    With uniform item sizes the view gives every item the size of one of them, which Qt 6.11
+    takes from the last row. A size that followed the image would shrink every item to fit a
+    small image or a one-line caption, which crops thumbnails and hides captions. The size
+    here depends only on the font and the style, and reading it fetches no record.
+    """
+
+    def sizeHint(
+        self,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> QSize:
+        box = QStyleOptionViewItem(option)
+        box.features |= (
+            QStyleOptionViewItem.ViewItemFeature.HasDisplay
+            | QStyleOptionViewItem.ViewItemFeature.HasDecoration
+        )
+        box.features &= ~QStyleOptionViewItem.ViewItemFeature.WrapText
+        box.decorationPosition = QStyleOptionViewItem.Position.Top
+        box.decorationSize = QSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
+        # One short line per caption line, so the width follows the thumbnail and not a file
+        # name. The delegate shows a caption's "\n" as U+2028, the line separator of Qt's
+        # text layout, and the style measures a plain "\n" as no break.
+        box.text = "\u2028".join(["M"] * CAPTION_LINES)
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        return style.sizeFromContents(QStyle.ContentsType.CT_ItemViewItem, box, QSize(), widget)
+
+    def initStyleOption(
+        self,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        super().initStyleOption(option, index)
+        # The decoration takes the whole square whatever the thumbnail's size, so every
+        # caption starts on the same line and a smaller thumbnail sits in the square's middle.
+        # A one-line caption goes to the top of the caption's room, level with the names
+        # beside it.
+        option.decorationSize = QSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
+        option.displayAlignment = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+
+
 class GalleryView(QListView):
     """The thumbnail grid. ``openRequested(ImageRecord)`` requests a viewer for one image.
 
@@ -672,8 +729,10 @@ class GalleryView(QListView):
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE))
         self.setGridSize(QSize(THUMBNAIL_SIZE + 24, THUMBNAIL_SIZE + 52))
-        # Uniform sizes let the view lay out only the items it shows.
+        # Uniform sizes let the view lay out only the items it shows. They need a delegate
+        # whose size hint is the same for every item.
         self.setUniformItemSizes(True)
+        self.setItemDelegate(ThumbnailDelegate(self))
         self.setResizeMode(QListView.ResizeMode.Adjust)
         # Static movement turns dragging off, so it is turned on again after it.
         self.setMovement(QListView.Movement.Static)
