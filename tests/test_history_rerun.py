@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QStyle
 from pytestqt.qtbot import QtBot
 
 from cmfy_desk.planning import GRID_PARAMETER
@@ -30,7 +29,7 @@ from cmfy_desk.ui.history_rerun import (
 from cmfy_desk.ui.main_window import MainWindow
 from cmfy_desk.workflows.batch import SeedMode
 from tests.test_history import make_batch, noon
-from tests.test_history_window import add_big_batch, find
+from tests.test_history_window import add_big_batch, cut_headers, find
 from tests.test_image_index import sdxl_graph
 from tests.test_window import click_button, open_window, queue_sample, wait_for
 
@@ -350,20 +349,25 @@ def test_context_menu_lists_actions(panel: HistoryPanel, store: Store, tmp_path:
 
 
 def test_headers_show_in_full(panel: HistoryPanel) -> None:
-    header = panel.tree.header()
-    margin = header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
-    metrics = header.fontMetrics()
-    cut: dict[str, tuple[int, int]] = {}
-    for column in Column:
-        if column is Column.ERROR:
-            continue  # the last column stretches to the tree's edge
-        text = str(panel.model.headerData(column, Qt.Orientation.Horizontal))
-        needed = metrics.horizontalAdvance(text) + 2 * margin
-        if header.sectionSize(column) < needed:
-            cut[text] = (header.sectionSize(column), needed)
+    # The panel takes the whole width of the window, 1200 px by default.
+    panel.resize(1200, 600)
+    panel.show()
 
-    assert cut == {}
-    assert header.sectionSize(Column.JOBS) >= 64
+    assert cut_headers(panel) == {}
+
+
+def test_sign_headers_name_their_status(panel: HistoryPanel) -> None:
+    model = panel.model
+    horizontal = Qt.Orientation.Horizontal
+    words = {
+        Column.SUCCEEDED: "Succeeded jobs",
+        Column.FAILED: "Failed jobs",
+        Column.CANCELLED: "Cancelled jobs",
+    }
+    for column, text in words.items():
+        assert model.headerData(column, horizontal, Qt.ItemDataRole.ToolTipRole) == text
+        assert model.headerData(column, horizontal, Qt.ItemDataRole.AccessibleTextRole) == text
+    assert model.headerData(Column.JOBS, horizontal, Qt.ItemDataRole.AccessibleTextRole) == "Jobs"
 
 
 # The window -------------------------------------------------------------------------------

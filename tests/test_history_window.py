@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt, QUrl
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QStyle
 from pytestqt.qtbot import QtBot
 
 from cmfy_desk.app import ConnectionConfig, Engine
@@ -523,3 +524,79 @@ async def test_window_prunes_at_start(tmp_path: Path) -> None:
         window.close()
         await window.shutdown()
         window.deleteLater()
+
+
+# Column widths ----------------------------------------------------------------------------
+
+# Batches on one day, more than the tree shows at once, so that a vertical scroll bar takes
+# its share of the width.
+MANY_BATCHES = 40
+
+
+def cut_headers(panel: HistoryPanel) -> dict[str, tuple[int, int]]:
+    """Return the header texts whose column is narrower than the text with the style's
+    margins, each with the column's width and the width it needs."""
+    header = panel.tree.header()
+    margin = header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
+    metrics = header.fontMetrics()
+    cut = {}
+    for column in Column:
+        text = str(panel.model.headerData(column, Qt.Orientation.Horizontal))
+        needed = metrics.horizontalAdvance(text) + 2 * margin
+        if header.sectionSize(column) < needed:
+            cut[text] = (header.sectionSize(column), needed)
+    return cut
+
+
+def cut_values(panel: HistoryPanel, index: QModelIndex) -> dict[str, tuple[int, int]]:
+    """Return the values of the row of ``index``, except its name and error, whose column is
+    narrower than the value with the style's cell margins."""
+    tree = panel.tree
+    margin = tree.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, tree) + 1
+    cut = {}
+    for column in Column:
+        if column in (Column.NAME, Column.ERROR):
+            continue
+        text = cell(panel.model, index, column) or ""
+        needed = tree.fontMetrics().horizontalAdvance(text) + 2 * margin
+        if tree.header().sectionSize(column) < needed:
+            cut[f"{column.name}: {text}"] = (tree.header().sectionSize(column), needed)
+    return cut
+
+
+@pytest.mark.asyncio
+@pytest.mark.qt_loop
+@pytest.mark.parametrize("size", [(1200, 800), (1400, 900)], ids=["default size", "1400x900"])
+async def test_columns_fit_window_width(tmp_path: Path, size: tuple[int, int]) -> None:
+    async with open_window(tmp_path) as window:
+        store = Store.open(tmp_path / "data" / "cmfy-desk.sqlite3")
+        ok, failed = JobStatus.SUCCEEDED, JobStatus.FAILED
+        try:
+            for number in range(MANY_BATCHES):
+                name = f"sd15_lora_txt2img 2026-12-05 03-49-{number:02d}"
+                make_batch(store, tmp_path / "out", name, [ok, failed, ok], noon(0) - number)
+        finally:
+            store.close()
+        if size != (1200, 800):
+            window.resize(*size)
+        window.show_history()
+        panel = window.history_panel
+        tree = panel.tree
+        await wait_for(
+            lambda: panel.model.rowCount(panel.model.index(0, 0)) == MANY_BATCHES,
+            description="the day's batches",
+        )
+        await wait_for(tree.verticalScrollBar().isVisible, description="a vertical scroll bar")
+        first_batch = panel.model.index(0, 0, panel.model.index(0, 0))
+        window_size = (window.width(), window.height())
+        header_length = tree.header().length()
+        viewport_width = tree.viewport().width()
+        horizontal_bar = tree.horizontalScrollBar().isVisible()
+        headers = cut_headers(panel)
+        values = cut_values(panel, first_batch)
+
+    assert window_size == size
+    assert not horizontal_bar
+    assert header_length <= viewport_width
+    assert headers == {}
+    assert values == {}

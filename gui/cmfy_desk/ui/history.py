@@ -29,7 +29,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
@@ -55,7 +54,7 @@ from cmfy_desk.store.history import (
 )
 from cmfy_desk.ui.history_actions import HistoryRerunActions
 from cmfy_desk.ui.history_details import HistoryDetails, HistoryTree
-from cmfy_desk.ui.history_model import Column, HistoryModel
+from cmfy_desk.ui.history_model import HistoryModel
 from cmfy_desk.ui.history_rerun import HistoryRerunAction
 from cmfy_desk.ui.thumbnail_loader import THUMBNAIL_SIZE, ThumbnailLoader
 
@@ -65,8 +64,6 @@ log = logging.getLogger(__name__)
 REFRESH_INTERVAL_MS = 2000
 # Thumbnails shown for a batch; the strip names the total.
 STRIP_LIMIT = 24
-# Width in pixels of the count columns when their header text is narrower.
-COUNT_COLUMN_WIDTH = 64
 
 
 class HistoryPruning(Protocol):
@@ -114,7 +111,7 @@ class HistoryPanel(QWidget):
         self.model = HistoryModel(self)
         self.tree = HistoryTree()
         self.tree.setModel(self.model)
-        self._size_columns()
+        self.tree.size_columns()
         self.details = HistoryDetails(self.thumbnails)
         self.empty_label = QLabel()
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -187,9 +184,15 @@ class HistoryPanel(QWidget):
         self.splitter.setObjectName("history_splitter")
         self.splitter.addWidget(left)
         self.splitter.addWidget(side)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        # The details start at their minimum width, which their buttons set, so that every
+        # column of the tree fits at the window's default width of 1200 px. The tree takes
+        # every change of width.
+        # NOTE: measured with a 9 pt DejaVu Sans. At 10 pt the names' header is cut short,
+        # and at 11 pt a horizontal scroll bar shows until the window is wider.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([self.tree.columns_width(), side.minimumSizeHint().width()])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(self.splitter)
@@ -270,30 +273,6 @@ class HistoryPanel(QWidget):
         if self._store is not None:
             self._store.close()
             self._store = None
-
-    def _size_columns(self) -> None:
-        """Give every column room for its header text, and the counts at least
-        COUNT_COLUMN_WIDTH."""
-        header = self.tree.header()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(Column.NAME, 300)
-        header.resizeSection(Column.STATUS, 120)
-        counts = (
-            Column.JOBS,
-            Column.SUCCEEDED,
-            Column.FAILED,
-            Column.CANCELLED,
-            Column.OTHER,
-            Column.OUTPUTS,
-        )
-        for column in Column:
-            # sectionSizeHint measures the header's text with the style's margins.
-            width = header.sectionSizeHint(column)
-            if column in counts:
-                width = max(width, COUNT_COLUMN_WIDTH)
-            if width > header.sectionSize(column) or column in counts:
-                header.resizeSection(column, width)
 
     def _history(self) -> History | None:
         if self._store is None:

@@ -13,11 +13,13 @@ from PySide6.QtGui import QFont, QIcon, QImage, QKeyEvent, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QHeaderView,
     QLabel,
     QListView,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QStyle,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -25,13 +27,39 @@ from PySide6.QtWidgets import (
 
 from cmfy_desk.store import Output
 from cmfy_desk.store.history import BatchSummary, DaySummary, JobCounts, JobSummary
-from cmfy_desk.ui.history_model import HistoryModel, NodeKind, counts_text, day_text, job_title
+from cmfy_desk.store.models import JobStatus
+from cmfy_desk.ui.history_model import (
+    Column,
+    HistoryModel,
+    NodeKind,
+    counts_text,
+    day_text,
+    job_title,
+)
 from cmfy_desk.ui.image_details import duration_text
 from cmfy_desk.ui.job_model import status_text
 from cmfy_desk.ui.theme import error_style
 from cmfy_desk.ui.thumbnail_loader import ThumbnailLoader
 
 STRIP_ICON_SIZE = 96
+# Values that set the width of a column when they are wider than its header: a count of up
+# to 99,999 jobs, a batch with 3 of 10 jobs unfinished, and a duration of minutes.
+COUNT_SAMPLE = 99_999
+UNFINISHED_SAMPLE = JobCounts(succeeded=7, unfinished=3)
+DURATION_SAMPLE_SECONDS = 12 * 60 + 5
+# Characters of an error that the Error column shows. Its tooltip and the details show the
+# whole error.
+ERROR_COLUMN_CHARACTERS = 8
+_COUNT_COLUMNS = frozenset(
+    {
+        Column.JOBS,
+        Column.SUCCEEDED,
+        Column.FAILED,
+        Column.CANCELLED,
+        Column.OTHER,
+        Column.OUTPUTS,
+    }
+)
 
 
 class HistoryTree(QTreeView):
@@ -55,6 +83,52 @@ class HistoryTree(QTreeView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setExpandsOnDoubleClick(False)
         self.doubleClicked.connect(self._double_clicked)
+
+    def size_columns(self) -> None:
+        """Size every column but the first to its header or a typical value, whichever is
+        wider. The first column, the names, stretches over the rest of the tree's width, so
+        the columns fit without a horizontal scroll bar when the tree is columns_width()
+        wide. Every other column can still be resized by dragging."""
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
+        for column in Column:
+            if column is not Column.NAME:
+                header.resizeSection(column, self._column_width(column))
+
+    def columns_width(self) -> int:
+        """Return the width the tree needs to show every column, with the names' header in
+        full and room for a vertical scroll bar."""
+        header = self.header()
+        widths = [self._column_width(column) for column in Column if column is not Column.NAME]
+        scroll_bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        frame = 2 * self.frameWidth()
+        return header.sectionSizeHint(Column.NAME) + sum(widths) + scroll_bar + frame
+
+    def _column_width(self, column: Column) -> int:
+        # sectionSizeHint measures the header's text with the style's margins.
+        width = self.header().sectionSizeHint(column)
+        if column in _COUNT_COLUMNS:
+            width = max(width, self._cell_width(str(COUNT_SAMPLE)))
+        elif column in (Column.RUN_TIME, Column.TOTAL_TIME):
+            width = max(width, self._cell_width(duration_text(DURATION_SAMPLE_SECONDS)))
+        elif column is Column.STATUS:
+            icon = self.iconSize().width()
+            if icon <= 0:
+                icon = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, self)
+            job_status = max(self._cell_width(status_text(status)) for status in JobStatus)
+            batch_status = self._cell_width(counts_text(UNFINISHED_SAMPLE))
+            width = max(width, job_status + icon, batch_status)
+        elif column is Column.ERROR:
+            characters = self.fontMetrics().averageCharWidth() * ERROR_COLUMN_CHARACTERS
+            width = max(width, self._cell_width("") + characters)
+        return width
+
+    def _cell_width(self, text: str) -> int:
+        # The style puts a margin of the focus frame's width plus one pixel on either side.
+        margin = self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self)
+        return self.fontMetrics().horizontalAdvance(text) + 2 * (margin + 1)
 
     def event(self, event: QEvent) -> bool:
         if event.type() is QEvent.Type.ShortcutOverride:

@@ -68,6 +68,10 @@ class _Node:
     complete: bool = False
 
 
+# Columns whose header is a sign, with the words in its tooltip.
+_SIGN_COLUMNS = frozenset({Column.SUCCEEDED, Column.FAILED, Column.CANCELLED})
+
+
 def _header_texts() -> dict[Column, tuple[str, str]]:
     translate = QCoreApplication.translate
     return {
@@ -77,9 +81,21 @@ def _header_texts() -> dict[Column, tuple[str, str]]:
         ),
         Column.STATUS: (translate("HistoryModel", "Status"), ""),
         Column.JOBS: (translate("HistoryModel", "Jobs"), ""),
-        Column.SUCCEEDED: (translate("HistoryModel", "Succeeded"), ""),
-        Column.FAILED: (translate("HistoryModel", "Failed"), ""),
-        Column.CANCELLED: (translate("HistoryModel", "Cancelled"), ""),
+        # The counts of succeeded, failed and cancelled jobs have a sign for a header, so
+        # that every column fits beside the details at the window's default width. Their
+        # tooltips and accessible names are the words.
+        Column.SUCCEEDED: (
+            translate("HistoryModel", "✓", "header of the succeeded jobs' count"),
+            translate("HistoryModel", "Succeeded jobs"),
+        ),
+        Column.FAILED: (
+            translate("HistoryModel", "✗", "header of the failed jobs' count"),
+            translate("HistoryModel", "Failed jobs"),
+        ),
+        Column.CANCELLED: (
+            translate("HistoryModel", "⊘", "header of the cancelled jobs' count"),
+            translate("HistoryModel", "Cancelled jobs"),
+        ),
         Column.OTHER: (
             translate("HistoryModel", "Other"),
             translate("HistoryModel", "Partial and lost jobs"),
@@ -322,6 +338,11 @@ class HistoryModel(QAbstractItemModel):
             return text
         if role == Qt.ItemDataRole.ToolTipRole:
             return tooltip or None
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            # Screen readers read the tooltip's words in place of a header's sign.
+            return tooltip if section in _SIGN_COLUMNS else text
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _alignment(Column(section))
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -344,12 +365,8 @@ class HistoryModel(QAbstractItemModel):
             and isinstance(summary, JobSummary)
         ):
             return self._icons[summary.status]
-        if role == Qt.ItemDataRole.TextAlignmentRole and column not in (
-            Column.NAME,
-            Column.STATUS,
-            Column.ERROR,
-        ):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _alignment(column)
         return None
 
     def _tooltip(self, summary: object, column: Column) -> str | None:
@@ -474,6 +491,14 @@ class HistoryModel(QAbstractItemModel):
 def _renumber(parent: _Node, start: int) -> None:
     for row in range(start, len(parent.children)):
         parent.children[row].row = row
+
+
+def _alignment(column: Column) -> int | None:
+    """Return the alignment of a column's header and cells: right for numbers and times,
+    None (the style's default) for text."""
+    if column in (Column.NAME, Column.STATUS, Column.ERROR):
+        return None
+    return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 def _display(summary: object, column: Column) -> str | None:
