@@ -910,62 +910,62 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>FolderIndexing</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="73"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="76"/>
         <source>{path} is not a folder. Choose an existing folder.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="79"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="82"/>
         <source>Adding the folder {path} failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="90"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="93"/>
         <source>Remove folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="91"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="94"/>
         <source>Remove {path} from the gallery?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="94"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="97"/>
         <source>The records of its images, with their ratings and tags, are removed. The files stay on disk.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="98"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="101"/>
         <source>Remove</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="113"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="116"/>
         <source>Removing the folder {path} failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="125"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="128"/>
         <source>Changing the folder {path} failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="168"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="171"/>
         <source>The scan of {path} was cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="174"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="177"/>
         <source>Scanning {path} failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="190"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="193"/>
         <source>{folder}: {indexed} images indexed, {unchanged} unchanged, {failed} damaged or unreadable, {missing} missing.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="202"/>
+        <location filename="../../gui/cmfy_desk/ui/folder_indexing.py" line="205"/>
         <source>The scan was cancelled before the end.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1029,67 +1029,67 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>GalleryModel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="487"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="499"/>
         <source>Removed from the gallery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="527"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="539"/>
         <source>seed {seed}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="540"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="552"/>
         <source>Seed: {seed}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="542"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="554"/>
         <source>Steps: {steps}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="544"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="556"/>
         <source>CFG: {cfg:g}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="546"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="558"/>
         <source>Sampler: {sampler}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="551"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="563"/>
         <source>Size: {w} × {h}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="553"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="565"/>
         <source>Models: {models}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="556"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="568"/>
         <source>Batch {batch} on {connection}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="561"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="573"/>
         <source>Tags: {tags}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="633"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="645"/>
         <source>Damaged file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="634"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="646"/>
         <source>Unreadable file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="635"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="647"/>
         <source>Missing file</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1097,17 +1097,17 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>GalleryPanel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="807"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="866"/>
         <source>Search images</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="880"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="939"/>
         <source>No images match the search and filters.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="883"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="942"/>
         <source>Images appear here as jobs finish. Double-click one to view it.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1115,7 +1115,7 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>GalleryView</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="692"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery.py" line="751"/>
         <source>Images appear here as jobs finish. Double-click one to view it.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1123,97 +1123,97 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>HistoryDetails</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="129"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="203"/>
         <source>Status:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="130"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="204"/>
         <source>Jobs:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="131"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="205"/>
         <source>Created:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="132"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="206"/>
         <source>Submitted:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="133"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="207"/>
         <source>Started:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="134"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="208"/>
         <source>Finished:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="135"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="209"/>
         <source>Run time:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="136"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="210"/>
         <source>Total time:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="137"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="211"/>
         <source>Attempts:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="138"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="212"/>
         <source>Workflow:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="139"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="213"/>
         <source>Connection:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="140"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="214"/>
         <source>Folder:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="148"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="222"/>
         <source>Error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="177"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="251"/>
         <source>Select a day, batch or job to see its details.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="194"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="268"/>
         <source>Select a batch or a job to see its outputs.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="238"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="312"/>
         <source>No outputs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="241"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="315"/>
         <source>Outputs: the first {shown} of {total}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="246"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="320"/>
         <source>Outputs: {total}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="276"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="350"/>
         <source>{total}: {succeeded} succeeded, {failed} failed, {cancelled} cancelled, {other} partial or lost</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1221,112 +1221,130 @@ To report the problem, copy the report below. API keys are removed from it.</sou
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="75"/>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="79"/>
         <source>Day, batch or job</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="76"/>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="80"/>
         <source>Days hold the batches created on them, newest first</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="78"/>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="82"/>
         <source>Status</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="79"/>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="83"/>
         <source>Jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="80"/>
-        <source>Succeeded</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="81"/>
-        <source>Failed</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="82"/>
-        <source>Cancelled</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="84"/>
-        <source>Other</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="85"/>
-        <source>Partial and lost jobs</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../../gui/cmfy_desk/ui/history_model.py" line="88"/>
-        <source>Run time</source>
+        <source>✓</source>
+        <comment>header of the succeeded jobs&apos; count</comment>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../../gui/cmfy_desk/ui/history_model.py" line="89"/>
-        <source>A job&apos;s run time as the service reports it; for a batch, the mean of its jobs</source>
+        <source>Succeeded jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="95"/>
-        <source>Total time</source>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="92"/>
+        <source>✗</source>
+        <comment>header of the failed jobs&apos; count</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="93"/>
+        <source>Failed jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../../gui/cmfy_desk/ui/history_model.py" line="96"/>
-        <source>From queueing to the end of the job, or of the batch&apos;s last job</source>
+        <source>⊘</source>
+        <comment>header of the cancelled jobs&apos; count</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="97"/>
+        <source>Cancelled jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../../gui/cmfy_desk/ui/history_model.py" line="100"/>
-        <source>Outputs</source>
+        <source>Other</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../../gui/cmfy_desk/ui/history_model.py" line="101"/>
-        <source>Error</source>
+        <source>Partial and lost jobs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="110"/>
-        <source>Today, {day}</source>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="104"/>
+        <source>Run time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="105"/>
+        <source>A job&apos;s run time as the service reports it; for a batch, the mean of its jobs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="111"/>
+        <source>Total time</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../../gui/cmfy_desk/ui/history_model.py" line="112"/>
-        <source>Yesterday, {day}</source>
+        <source>From queueing to the end of the job, or of the batch&apos;s last job</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="120"/>
-        <source>Finished</source>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="116"/>
+        <source>Outputs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="121"/>
-        <source>{unfinished} of {total} unfinished</source>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="117"/>
+        <source>Error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="126"/>
+        <source>Today, {day}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../../gui/cmfy_desk/ui/history_model.py" line="128"/>
+        <source>Yesterday, {day}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="136"/>
+        <source>Finished</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="137"/>
+        <source>{unfinished} of {total} unfinished</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="144"/>
         <source>Job {id}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="129"/>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="145"/>
         <source>Job {id} · seed {seed}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="359"/>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="376"/>
         <source>{name}
 Workflow: {workflow}
 Connection: {connection}
@@ -1334,12 +1352,12 @@ Folder: {folder}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="507"/>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="532"/>
         <source>1 batch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="508"/>
+        <location filename="../../gui/cmfy_desk/ui/history_model.py" line="533"/>
         <source>{count} batches</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1347,116 +1365,116 @@ Folder: {folder}</source>
 <context>
     <name>HistoryPanel</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="124"/>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="144"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="121"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="141"/>
         <source>Open folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="125"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="122"/>
         <source>Open the batch&apos;s output folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="126"/>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="145"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="123"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="142"/>
         <source>Show in gallery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="127"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="124"/>
         <source>Show the batch&apos;s images in the Gallery tab</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="128"/>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="149"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="125"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="146"/>
         <source>Remove from history…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="131"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="128"/>
         <source>Remove the selected batch, or every finished batch of the selected day, with its jobs (Del). Images stay on disk and in the gallery.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="217"/>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="304"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="220"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="283"/>
         <source>The history cannot be read: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="222"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="225"/>
         <source>Batches appear here, by day, once they are queued.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="367"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="346"/>
         <source>The details cannot be read: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="374"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="353"/>
         <source>{count} × {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="431"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="410"/>
         <source>The folder {folder} does not exist (any more).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="472"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="451"/>
         <source>Batch &apos;{name}&apos; still has {count} unfinished jobs. Wait until they end, or cancel them, to remove it from the history.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="480"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="459"/>
         <source>Remove batch &apos;{name}&apos; and its {jobs} jobs from the history?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="491"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="470"/>
         <source>No batch of {day} has finished, so none can be removed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="499"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="478"/>
         <source>Remove the {batches} finished batches of {day} and their {jobs} jobs from the history?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="513"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="492"/>
         <source>Remove from history</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="515"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="494"/>
         <source>Images stay on disk and in the gallery.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="516"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="495"/>
         <source>Remove</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="539"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="518"/>
         <source>Removing from the history failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="548"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="527"/>
         <source>{count} batches were kept because a job of theirs was queued again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history.py" line="599"/>
+        <location filename="../../gui/cmfy_desk/ui/history.py" line="578"/>
         <source>Pruning the history failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="321"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="395"/>
         <source>{duration} per job on average</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1525,7 +1543,7 @@ Folder: {folder}</source>
 <context>
     <name>HistoryTree</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="93"/>
+        <location filename="../../gui/cmfy_desk/ui/history_details.py" line="167"/>
         <source>Ctrl+R</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1533,128 +1551,128 @@ Folder: {folder}</source>
 <context>
     <name>ImageActions</name>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="102"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="103"/>
         <source>No rating</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="104"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="105"/>
         <source>1 star</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="105"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="106"/>
         <source>{count} stars</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="148"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="149"/>
         <source>Open</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="150"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="151"/>
         <source>Open containing folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="153"/>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="247"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="154"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="248"/>
         <source>Favourite</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="164"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="165"/>
         <source>Tags…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="167"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="168"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="169"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="170"/>
         <source>Export…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="170"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="171"/>
         <source>Move to Trash…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="175"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="176"/>
         <source>Compare</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="203"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="204"/>
         <source>Rating</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="247"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="248"/>
         <source>Remove from favourites</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="280"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="281"/>
         <source>Saving the change to {count} images failed: {error}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="351"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="352"/>
         <source>Export {images} to a folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="368"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="369"/>
         <source>Exported {images} to {folder}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="375"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="376"/>
         <source>Exporting failed for {images}: {errors}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="389"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="390"/>
         <source>Move to Trash</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="391"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="392"/>
         <source>Move {images} to the trash?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="395"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="396"/>
         <source>The files can be restored from the trash. Keep their records in the gallery (marked missing, with rating and tags), or remove the records as well?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="399"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="400"/>
         <source>Keep records</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="400"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="401"/>
         <source>Remove records</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="450"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="452"/>
         <source>Moving {images} to the trash failed: {paths}. Check that the files can be written and that the drive has a trash folder.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="477"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="479"/>
         <source>{name} was not made by a job of Cmfy Desk, so it cannot run again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="491"/>
+        <location filename="../../gui/cmfy_desk/ui/gallery_actions.py" line="493"/>
         <source>Select 2 or 4 images made by jobs to compare them.</source>
         <translation type="unfinished"></translation>
     </message>
