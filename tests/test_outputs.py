@@ -151,3 +151,31 @@ async def test_same_name_downloads_at_once_keep_both(tmp_path: Path) -> None:
         assert file.path.read_bytes() == body
         assert file.sha256 == hashlib.sha256(body).hexdigest()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["7 (2).png", "7.png"]
+
+
+@pytest.mark.asyncio
+async def test_download_again_replaces_partial_file_left_behind(tmp_path: Path) -> None:
+    from cmfy_desk.outputs.download import PARTIAL_SUFFIX, Downloader, _partial_tag
+
+    runner, url = await _serve_bytes(b"whole picture")
+    # What a download killed midway leaves: its temporary file, half written.
+    left_behind = tmp_path / f"job00001_00.png.{_partial_tag(url)}{PARTIAL_SUFFIX}"
+    left_behind.write_bytes(b"half a pic")
+    downloader = Downloader()
+    try:
+        saved = await downloader.download(url, tmp_path, "job00001_00.png")
+    finally:
+        await downloader.aclose()
+        await runner.cleanup()
+    assert saved.path.read_bytes() == b"whole picture"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["job00001_00.png"]
+
+
+def test_partial_name_ignores_the_query_of_a_signed_url() -> None:
+    from cmfy_desk.outputs.download import _partial_tag
+
+    first = _partial_tag("https://cdn.example/out/job/1.png?signature=abc&expires=1")
+    again = _partial_tag("https://cdn.example/out/job/1.png?signature=def&expires=2")
+    other = _partial_tag("https://cdn.example/out/job/2.png?signature=abc&expires=1")
+    assert first == again
+    assert first != other

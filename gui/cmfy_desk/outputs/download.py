@@ -6,9 +6,9 @@ import asyncio
 import hashlib
 import logging
 import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from PIL import Image
@@ -65,9 +65,7 @@ class Downloader:
         """
         target = contained_path(root, *parts)
         target.parent.mkdir(parents=True, exist_ok=True)
-        # Each download writes a file of its own: two outputs whose templates give the same
-        # name may download at the same time, and one shared temporary file mixed them up.
-        partial = target.with_name(f"{target.name}.{uuid.uuid4().hex[:12]}{PARTIAL_SUFFIX}")
+        partial = target.with_name(f"{target.name}.{_partial_tag(url)}{PARTIAL_SUFFIX}")
         digest = hashlib.sha256()
         size = 0
         try:
@@ -78,7 +76,7 @@ class Downloader:
                     )
                 # Creating a file can wait on the disk for tens of milliseconds while other
                 # files are written, so it happens off the event loop's thread.
-                file = await asyncio.to_thread(partial.open, "xb")
+                file = await asyncio.to_thread(partial.open, "wb")
                 with file:
                     async for chunk in response.aiter_bytes(CHUNK_BYTES):
                         file.write(chunk)
@@ -98,6 +96,18 @@ class Downloader:
             raise
         log.debug("Saved %s (%d bytes)", target, size)
         return SavedFile(target, size, digest.hexdigest(), width, height)
+
+
+def _partial_tag(url: str) -> str:
+    """Return the part of a temporary file's name that belongs to the output at ``url``.
+
+    Two outputs whose templates give the same name may download at the same time, so each
+    writes a temporary file of its own. The same output downloaded again, after the app was
+    killed during its download, writes over the one left behind. The query is left out,
+    because a signed URL changes its query at each status read.
+    """
+    parts = urlsplit(url)
+    return hashlib.sha256(f"{parts.netloc}{parts.path}".encode()).hexdigest()[:12]
 
 
 def _place_and_measure(
