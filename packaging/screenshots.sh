@@ -17,7 +17,7 @@ program="${1:-dist/cmfy-desk/cmfy-desk}"
 out="${2:-dist/screenshots}"
 tour_timeout=300  # seconds for one theme's tour, start-up included
 screen="1600x1000x24"  # larger than the window (1200 x 800) and its dialogs
-steps=7  # screenshots per theme, one per step of the tour
+steps=9  # screenshots per theme, one per step of the tour (STEPS in gui/cmfy_desk/ui/tour.py)
 
 if [ ! -x "$program" ]; then
     echo "screenshots: no built program at $program; run 'python packaging/build.py' first" >&2

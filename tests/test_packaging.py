@@ -946,6 +946,16 @@ def test_screenshot_script_needs_build(tmp_path: Path) -> None:
     assert not (tmp_path / "shots").exists()
 
 
+def test_screenshot_script_expects_every_tour_step() -> None:
+    from cmfy_desk.ui.tour import STEPS
+
+    text = (PACKAGING / "screenshots.sh").read_text(encoding="utf-8")
+    found = re.search(r"^steps=(\d+)", text, re.MULTILINE)
+
+    assert found is not None
+    assert int(found.group(1)) == len(STEPS)
+
+
 @pytest.mark.parametrize("script", ["screenshots.sh", "ci-check.sh"])
 def test_shell_scripts_parse(script: str) -> None:
     result = subprocess.run(
