@@ -49,7 +49,7 @@ def test_stop_copies_what_is_left(tmp_path: Path) -> None:
     write_pages(store.connection, 50)
     checkpoints.stop()
     assert checkpoints.checkpoints == 1
-    # Everything is in the database file: the log holds no page that is not copied.
+    # Everything is in the database file: every page of the log is copied.
     busy, log_pages, copied = store.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0
     assert log_pages == copied

@@ -235,8 +235,8 @@ async def test_mock_transport_maps_envelope() -> None:
 
 
 async def test_requests_import_nothing() -> None:
-    """httpcore asks sniffio for the async library at every request; with sniffio missing,
-    each request searched the module path for it on the UI thread."""
+    """httpcore calls sniffio to find the async library at every request. With sniffio
+    missing, each request searched the module path for it on the UI thread."""
     searched: list[str] = []
 
     class Recorder:

@@ -171,7 +171,7 @@ async def test_download_again_replaces_partial_file_left_behind(tmp_path: Path) 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["job00001_00.png"]
 
 
-def test_partial_name_ignores_the_query_of_a_signed_url() -> None:
+def test_partial_name_ignores_url_query() -> None:
     from cmfy_desk.outputs.download import _partial_tag
 
     first = _partial_tag("https://cdn.example/out/job/1.png?signature=abc&expires=1")

@@ -61,7 +61,8 @@ def test_pixels_match_the_cached_thumbnail(tmp_path: Path) -> None:
     assert isinstance(pixels, ThumbnailPixels)
     assert (pixels.width, pixels.height, pixels.has_alpha) == (200, 100, False)
     assert len(pixels.data) == 200 * 100 * 3
-    assert pixels.data[0] > 200 and pixels.data[1] < 50
+    assert pixels.data[0] > 200
+    assert pixels.data[1] < 50
 
 
 def test_pixels_keep_transparency(tmp_path: Path) -> None:

@@ -412,8 +412,8 @@ def _drive(
 def queue_command(options: argparse.Namespace) -> int:
     """Run ``cmfy-desk queue export|import FILE``; returns the exit status.
 
-    Export reads a database that exists: pointed at a data folder without one, it says so,
-    creates nothing and returns 2. Import creates the database when needed."""
+    Export reads a database that exists. Pointed at a data folder without one, it prints an
+    error, creates nothing and returns 2. Import creates the database when needed."""
     if options.action == "export":
         try:
             paths = existing_paths(options.data_dir)

@@ -113,9 +113,11 @@ def _partial_tag(url: str) -> str:
 def _place_and_measure(
     partial: Path, target: Path, sha256: str
 ) -> tuple[Path, tuple[int | None, int | None]]:
-    """Place the complete ``partial`` file (see _flush_and_place); return where it went and
-    the image's size, or (None, None) for a file that is not an image. One trip to a worker
-    thread does both, since each trip wakes the event loop's thread once more."""
+    """Place the complete ``partial`` file (see _flush_and_place) and read the image's size.
+
+    Returns where the file went and its size, or (None, None) for a file that is not an
+    image. One trip to a worker thread does both, because each trip wakes the event loop's
+    thread once more."""
     placed = _flush_and_place(partial, target, sha256)
     return placed, _image_size(placed)
 

@@ -58,7 +58,7 @@ ThumbnailResult = Thumbnail | ThumbnailError
 class ThumbnailPixels:
     """The decoded pixels of a cached thumbnail, ready to wrap in an image of any toolkit.
 
-    ``data`` holds ``height`` rows of ``width`` pixels with no padding: 3 bytes a pixel (RGB),
+    ``data`` contains ``height`` rows of ``width`` pixels with no padding: 3 bytes a pixel (RGB),
     or 4 (RGBA) when ``has_alpha``.
     """
 

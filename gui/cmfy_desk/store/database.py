@@ -208,8 +208,8 @@ class Store:
         """Return the jobs of a batch just added, with the prompt and parameter objects given.
 
         The rows are read back for the values the database set (ids, defaults), as plain
-        tuples in the order of Job's fields: a batch of 1,000 jobs is built in half the time
-        that rows by name take, on the UI thread that queues it.
+        tuples in the order of Job's fields. That builds a batch of 1,000 jobs in half the
+        time that rows by name take, on the UI thread that queues it.
         """
         columns = [name for name in _JOB_FIELDS if name not in ("prompt", "parameters")]
         cursor = self._db.cursor()

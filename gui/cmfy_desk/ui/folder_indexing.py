@@ -43,9 +43,9 @@ class FolderIndexing(QObject):
         self._scanner: FolderScanner | None = None
         self._watcher: FolderWatcher | None = None
         self.remove_box: QMessageBox | None = None
-        # Queued even when emitted on this thread, as it is for a scan that ended before
-        # add_folder() added its callback: the scan's progress signals, already queued, must
-        # arrive first, or the last of them hides the summary that the end shows.
+        # Queued even when emitted on this thread, as happens for a scan that ended before
+        # add_folder() added its callback. The scan's queued progress signals must arrive
+        # first, because the last of them would otherwise hide the summary of the end.
         self._scanEnded.connect(self._on_scan_ended, Qt.ConnectionType.QueuedConnection)
         self._watchScanned.connect(self._on_watch_scanned)
         self._watchFailed.connect(lambda text: self.noticeRequested.emit(NoticeLevel.WARNING, text))

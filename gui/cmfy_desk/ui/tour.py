@@ -667,14 +667,14 @@ def _unfiltered_state(window: MainWindow, jobs: int) -> str | None:
 
 
 def _compare_windows(window: MainWindow) -> list[CompareWindow]:
-    return [shown for shown in window.findChildren(CompareWindow) if shown.isVisible()]
+    return [opened for opened in window.findChildren(CompareWindow) if opened.isVisible()]
 
 
 def _compare_state(window: MainWindow, count: int) -> str | None:
-    shown = _compare_windows(window)
-    if not shown:
+    compare_windows = _compare_windows(window)
+    if not compare_windows:
         return "no compare window is open"
-    panes = shown[0].panes
+    panes = compare_windows[0].panes
     if len(panes) != count:
         return f"the compare window shows {len(panes)} images, not {count}"
     waiting = sum(not pane.canvas.has_image() for pane in panes)
@@ -684,14 +684,14 @@ def _compare_state(window: MainWindow, count: int) -> str | None:
 
 
 def _metrics_dialogs(window: MainWindow) -> list[MetricsDialog]:
-    return [shown for shown in window.findChildren(MetricsDialog) if shown.isVisible()]
+    return [opened for opened in window.findChildren(MetricsDialog) if opened.isVisible()]
 
 
 def _metrics_state(window: MainWindow, jobs: int) -> str | None:
-    shown = _metrics_dialogs(window)
-    if not shown:
+    dialogs = _metrics_dialogs(window)
+    if not dialogs:
         return "the metrics window is not open"
-    metrics = shown[0].metrics
+    metrics = dialogs[0].metrics
     if metrics is None:
         return "the metrics window has not read the jobs yet"
     if metrics.jobs != jobs:
